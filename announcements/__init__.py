@@ -1,0 +1,1 @@
+"""Announcements and town-hall notices: compose, approve, schedule, acknowledge (being built)."""

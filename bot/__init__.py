@@ -1,0 +1,1 @@
+"""The shell of Commons: settings, store, app factory, command line and the pieces every feature shares."""

@@ -1,0 +1,111 @@
+"""Block Kit for the shell's own surfaces: the help overview and the App Home welcome."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.catalogue import CommandHelp
+from bot.mrkdwn import escape
+
+HOME_CALLBACK_ID = "commons.home"
+
+
+def _command_section(entry: CommandHelp) -> SectionBlock:
+    status = "" if entry.available else "  _(coming soon)_"
+    usage = "   ".join(f"`{u}`" for u in entry.usage)
+    return SectionBlock(
+        text=MarkdownTextObject(text=f"*{entry.name}*{status}\n{entry.summary}\n{usage}")
+    )
+
+
+def help_blocks(commands: Sequence[CommandHelp], *, unknown: str | None = None) -> list[Block]:
+    """The overview of every command; `unknown` is what the person typed that Commons did not know."""
+    blocks: list[Block] = []
+    if unknown is not None:
+        shown = escape(unknown if len(unknown) <= 60 else unknown[:57] + "...")
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":thinking_face: I don't know `{shown}`. Here is what Commons can do:"
+                )
+            )
+        )
+    blocks.append(HeaderBlock(text="Commons: what you can do"))
+    blocks.extend(_command_section(entry) for entry in commands)
+    blocks.append(DividerBlock())
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Commands marked _coming soon_ are not built yet and say so when you try "
+                    "them. Only you can see this message."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
+def help_text(commands: Sequence[CommandHelp]) -> str:
+    """Plain-text fallback of the overview, for notifications and screen readers."""
+    lines = ["Commons: what you can do"]
+    for entry in commands:
+        status = "" if entry.available else " (coming soon)"
+        lines.append(f"{entry.name}{status}: {entry.summary}")
+    return "\n".join(lines)
+
+
+def coming_soon_text(entry: CommandHelp) -> str:
+    """What a person sees when they use a command that is not built yet."""
+    return (
+        f":construction: `{entry.name}` is coming soon: {entry.summary[0].lower()}{entry.summary[1:]}"
+        "\nIt is not available yet, so nothing was done. `/commons help` lists what works today."
+    )
+
+
+def home_view(*, team_name: str, user_id: str, commands: Sequence[CommandHelp]) -> dict[str, Any]:
+    """The App Home welcome for one person."""
+    where = f" at {escape(team_name)}" if team_name else ""
+    available = [c for c in commands if c.available]
+    coming = [c for c in commands if not c.available]
+    blocks: list[Block] = [
+        HeaderBlock(text="Welcome to Commons"),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Hi <@{user_id}>! Commons keeps everyone{where} in the loop: announcements "
+                "and town halls, pulse surveys where you can speak up anonymously, and help desks "
+                "where one department asks another and gets a tracked answer."
+            )
+        ),
+        DividerBlock(),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*Available now*\n" + "\n".join(f"`{c.name}`: {c.summary}" for c in available)
+            )
+        ),
+    ]
+    if coming:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*Coming soon*\n" + "\n".join(f"`{c.name}`: {c.summary}" for c in coming)
+                )
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Type `/commons help` in any channel for the full list.")
+            ]
+        )
+    )
+    return View(type="home", callback_id=HOME_CALLBACK_ID, blocks=blocks).to_dict()

@@ -1,0 +1,68 @@
+"""Every slash command Commons has, what it is for, and whether it is built yet: the source of help."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One slash command as the help text presents it."""
+
+    name: str
+    summary: str
+    usage: tuple[str, ...]
+    available: bool
+
+
+COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp(
+        name="/announce",
+        summary="Compose an announcement in a form, get it approved, schedule it once or on a "
+        "rhythm, and track who has read a must-read.",
+        usage=("/announce", "/announce list", "/announce stats <id>"),
+        available=False,
+    ),
+    CommandHelp(
+        name="/townhall",
+        summary="Announce a town hall, collect questions (anonymous if you like) and rank them "
+        "by votes for the host.",
+        usage=("/townhall",),
+        available=False,
+    ),
+    CommandHelp(
+        name="/pulse",
+        summary="Run anonymous eNPS and engagement pulse surveys by DM, and see results and trends.",
+        usage=("/pulse", "/pulse results <id>", "/pulse list"),
+        available=False,
+    ),
+    CommandHelp(
+        name="/request",
+        summary="Ask another department (IT, HR, Finance, Facilities) for help in a tracked "
+        "thread with an owner, a status and a response time.",
+        usage=("/request it My laptop will not start", "/request", "/request list"),
+        available=False,
+    ),
+    CommandHelp(
+        name="/digest",
+        summary="Send a channel a scheduled digest of what happened in Commons.",
+        usage=("/digest",),
+        available=False,
+    ),
+    CommandHelp(
+        name="/commons",
+        summary="This help, and Commons' settings for admins.",
+        usage=("/commons help",),
+        available=True,
+    ),
+)
+
+
+def command_help(name: str) -> CommandHelp:
+    """The catalogue entry for a slash command.
+
+    Raises:
+        KeyError: when Commons has no such command.
+    """
+    for entry in COMMANDS:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)

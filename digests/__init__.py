@@ -1,0 +1,1 @@
+"""Scheduled channel digests and the scorecard (being built)."""

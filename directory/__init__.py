@@ -1,0 +1,1 @@
+"""People, departments and roles, synced from Slack's users and user groups (being built)."""

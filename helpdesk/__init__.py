@@ -1,0 +1,1 @@
+"""Department help desks: tracked request threads between departments (being built)."""

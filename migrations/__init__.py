@@ -1,0 +1,1 @@
+"""Alembic revisions of the Commons schema; applied by `commons db upgrade` and at start."""

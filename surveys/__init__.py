@@ -1,0 +1,1 @@
+"""Pulse surveys: anonymous eNPS and engagement pulses (being built)."""
