@@ -2,8 +2,9 @@
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -16,8 +17,6 @@ logger = logging.getLogger("commons.http")
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-
 
 class CommonsWSGI:
     """The WSGI application: Bolt for Slack's requests, a health check for probes, 404 otherwise."""
@@ -26,11 +25,11 @@ class CommonsWSGI:
         self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
         self._store = store
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
-            return self._slack(environ, start_response)  # type: ignore[no-any-return]
+            return self._slack(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return self._health(start_response)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})

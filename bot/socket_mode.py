@@ -12,7 +12,7 @@ def run(app: App, app_token: str) -> None:
     """Connect and handle Slack's envelopes until interrupted; reconnects on its own."""
     handler = SocketModeHandler(app, app_token, logger=logging.getLogger("commons.socket.client"))
     logger.info("Commons connecting to Slack in Socket Mode")
-    handler.start()
+    handler.start()  # type: ignore[no-untyped-call]
 
 
 def connect(app: App, app_token: str) -> SocketModeHandler:

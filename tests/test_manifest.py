@@ -60,9 +60,7 @@ def _manifest() -> dict[str, Any]:
 
 
 def _registered(tmp_path: Path) -> RecordingApp:
-    settings = Settings.from_env(
-        {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}
-    )
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET})
     services = Services(settings=settings, store=Store(make_engine(f"sqlite:///{tmp_path}/c.db")))
     app = RecordingApp()
     for register in FEATURES:
@@ -84,12 +82,20 @@ def test_manifest_commands_events_and_shortcuts_match_the_listeners(tmp_path: Pa
 def test_every_manifest_command_is_handled_by_the_app(tmp_path: Path) -> None:
     app = _registered(tmp_path)
     for entry in _manifest()["features"]["slash_commands"]:
-        body = urlencode({"command": entry["command"], "text": "", "user_id": "U0ALICE",
-                          "channel_id": "C0GENERAL", "team_id": "T0", "response_url": ""})
+        body = urlencode(
+            {
+                "command": entry["command"],
+                "text": "",
+                "user_id": "U0ALICE",
+                "channel_id": "C0GENERAL",
+                "team_id": "T0",
+                "response_url": "",
+            }
+        )
         timestamp = str(int(time.time()))
-        signature = "v0=" + hmac.new(
-            SECRET.encode(), f"v0:{timestamp}:{body}".encode(), sha256
-        ).hexdigest()
+        signature = (
+            "v0=" + hmac.new(SECRET.encode(), f"v0:{timestamp}:{body}".encode(), sha256).hexdigest()
+        )
         request = BoltRequest(
             body=body,
             headers={

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("team_domain", sa.String(length=255), nullable=False),
         sa.Column("bot_user_id", sa.String(length=32), nullable=False),
         sa.Column("bot_id", sa.String(length=32), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 
 

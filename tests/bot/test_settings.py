@@ -48,7 +48,8 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it() -> None:
     ):
         assert name in text
     assert "xoxb-" in text  # the fix names the token's shape
-    assert "'alice'" in text and "U0ALICE" not in text.split("not ")[-1]
+    assert "'alice'" in text
+    assert "U0ALICE" not in text.split("not ")[-1]
 
 
 def test_app_token_is_required_only_for_socket_mode() -> None:

@@ -4,13 +4,14 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import select
 
 from bot import service
 from bot.clock import FixedClock
 from bot.models import Installation
-from bot.store import Store, current_revision, make_engine, upgrade
+from bot.store import Store, alembic_config, current_revision, make_engine, upgrade
 
 IDENTITY = service.WorkspaceIdentity(
     team_id="T0NORTHWND",
@@ -26,7 +27,8 @@ def test_upgrade_brings_an_empty_database_to_head_and_is_idempotent(database_url
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert current_revision(engine) == head
     engine.dispose()
 
 
@@ -40,10 +42,15 @@ def test_a_unit_of_work_commits_together(store: Store) -> None:
 
 def test_a_failing_unit_of_work_leaves_nothing_behind(store: Store) -> None:
     clock = FixedClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    with pytest.raises(RuntimeError), store.unit_of_work() as session:
-        service.record_installation(session=session, clock=clock, identity=IDENTITY)
-        session.flush()
-        raise RuntimeError("boom")
+
+    def fail_half_way() -> None:
+        with store.unit_of_work() as session:
+            service.record_installation(session=session, clock=clock, identity=IDENTITY)
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     with store.unit_of_work(write=False) as session:
         assert session.exec(select(Installation)).all() == []
 

@@ -1,0 +1,97 @@
+"""Block Kit and mrkdwn rendered as readable terminal text, for the sandbox console."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Names = Callable[[str], str]
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_SPECIAL = re.compile(r"<!(channel|here|everyone)>")
+_SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
+    """Mentions and links as a person would read them; entities unescaped."""
+    text = _USER.sub(lambda m: "@" + user_name(m.group(1)), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or channel_name(m.group(1))), text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
+    text = _SUBTEAM.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text(obj: Any, user_name: Names, channel_name: Names) -> str:
+    if isinstance(obj, dict):
+        return mrkdwn(str(obj.get("text", "")), user_name, channel_name)
+    return ""
+
+
+def _element(element: dict[str, Any], user_name: Names, channel_name: Names) -> str:
+    kind = element.get("type", "?")
+    action = element.get("action_id", "")
+    if kind == "button":
+        label = _text(element.get("text"), user_name, channel_name)
+        style = f" {element['style']}" if element.get("style") else ""
+        return f"[{label}]{style} (click {action})"
+    if kind in ("static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"):
+        options = [
+            _text(o.get("text"), user_name, channel_name) for o in element.get("options", [])
+        ]
+        return f"<{kind}: {' | '.join(options)}> ({action})"
+    if kind == "image":
+        return f"[image: {element.get('alt_text', '')}]"
+    if kind in ("mrkdwn", "plain_text"):
+        return mrkdwn(str(element.get("text", "")), user_name, channel_name)
+    placeholder = _text(element.get("placeholder"), user_name, channel_name)
+    return f"<{kind}{': ' + placeholder if placeholder else ''}> ({action})"
+
+
+def blocks_to_lines(
+    blocks: list[dict[str, Any]], user_name: Names, channel_name: Names
+) -> list[str]:
+    """One or more lines per block, in order."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(_text(block.get("text"), user_name, channel_name).upper())
+        elif kind == "section":
+            if block.get("text"):
+                lines.extend(_text(block["text"], user_name, channel_name).splitlines())
+            for item in block.get("fields", []):
+                lines.append("  " + _text(item, user_name, channel_name))
+            if block.get("accessory"):
+                lines.append("  " + _element(block["accessory"], user_name, channel_name))
+        elif kind == "divider":
+            lines.append("-" * 40)
+        elif kind == "context":
+            parts = [_element(e, user_name, channel_name) for e in block.get("elements", [])]
+            lines.append("  " + "  ".join(parts))
+        elif kind == "actions":
+            parts = [_element(e, user_name, channel_name) for e in block.get("elements", [])]
+            lines.append("  ".join(parts))
+        elif kind == "input":
+            label = _text(block.get("label"), user_name, channel_name)
+            optional = " (optional)" if block.get("optional") else ""
+            field = _element(block.get("element", {}), user_name, channel_name)
+            lines.append(f"{label}{optional}: {field} [block {block.get('block_id', '?')}]")
+        elif kind == "image":
+            lines.append(f"[image: {block.get('alt_text', '')}]")
+        else:
+            lines.append(f"[{kind} block]")
+    return lines
+
+
+def message_lines(
+    text: str | None,
+    blocks: list[dict[str, Any]] | None,
+    user_name: Names,
+    channel_name: Names,
+) -> list[str]:
+    """What a person sees of a message: its blocks, or its text when it has none."""
+    if blocks:
+        return blocks_to_lines(blocks, user_name, channel_name)
+    return mrkdwn(text or "", user_name, channel_name).splitlines() or [""]

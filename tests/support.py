@@ -1,0 +1,106 @@
+"""Helpers shared by tests: free ports, a WSGI app served for real, the bot as a subprocess."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from waitress.server import create_server
+
+from sandbox.server import Sandbox
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Serve a WSGI app with waitress on a free port; yields its base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def bot_env(sandbox: Sandbox, database_url: str) -> dict[str, str]:
+    """The environment of a Commons process pointed at the sandbox."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COMMONS_"))}
+    env.update(
+        SLACK_BOT_TOKEN=sandbox.bot_token,
+        SLACK_SIGNING_SECRET=sandbox.signing_secret,
+        SLACK_APP_TOKEN=sandbox.app_token,
+        SLACK_API_URL=sandbox.api_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextmanager
+def bot_process(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
+    """Run `commons <args>` as a real process; stop it at the end and keep its log in cwd."""
+    log_path = cwd / "commons.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for_http(
+    url: str, *, timeout: float = 30.0, process: subprocess.Popen[str] | None = None
+) -> None:
+    """Poll `url` until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the bot exited with {process.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def wait_until(predicate: Any, *, timeout: float = 10.0) -> bool:
+    """Poll a condition the bot makes true asynchronously (not a sleep for time to pass)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
