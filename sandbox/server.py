@@ -415,14 +415,16 @@ class Sandbox:
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
-        content = await request.read()
+        # slack_sdk posts the raw bytes; other clients send a multipart form with one file.
+        content = b""
         if request.content_type == "multipart/form-data":
-            content = b""
             form = await request.post()
             for value in form.values():
                 if isinstance(value, web.FileField):
                     content = value.file.read()
                     break
+        else:
+            content = await request.read()
         if not self.workspace.store_upload(file_id, content):
             return web.Response(status=404, text="file_not_found")
         return web.Response(text=f"OK - {len(content)}")

@@ -619,6 +619,25 @@ def test_a_file_completed_without_channel_stays_private(slack: Sandbox, client: 
     assert slack.workspace.messages("C0GENERAL") == []
 
 
+def test_an_upload_may_also_come_as_multipart(slack: Sandbox, client: WebClient) -> None:
+    reserved = client.files_getUploadURLExternal(filename="a.txt", length=3)
+    boundary = "sandboxboundary"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+        f"abc\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        reserved["upload_url"],
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.read() == b"OK - 3"
+    assert slack.workspace.files[reserved["file_id"]].content == b"abc"
+
+
 def test_completing_an_upload_that_never_came_fails(client: WebClient) -> None:
     reserved = client.files_getUploadURLExternal(filename="a.txt", length=3)
     with pytest.raises(SlackApiError) as excinfo:
