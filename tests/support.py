@@ -10,11 +10,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from waitress.server import create_server
 
+from sandbox.demo import load_demo
 from sandbox.server import Sandbox
 
 
@@ -104,3 +106,39 @@ def wait_until(predicate: Any, *, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return bool(predicate())
+
+
+class ScaledClock:
+    """An injected clock that runs `speed` times faster than real time, so that backoffs and
+    Retry-After pauses pass quickly without anything sleeping for them."""
+
+    def __init__(self, speed: float, start: datetime | None = None) -> None:
+        self.speed = speed
+        self._t0 = time.monotonic()
+        self._start = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+
+
+def workspace_with_people(count: int) -> dict[str, Any]:
+    """The demo workspace plus `count` generated people, for fan-outs to many distinct DMs."""
+    data = load_demo()
+    data["users"] = list(data["users"]) + [
+        {
+            "id": f"U9{n:07d}",
+            "name": f"person{n}",
+            "real_name": f"Person {n}",
+            "display_name": f"person{n}",
+            "tz": "Europe/Berlin",
+            "title": "",
+            "email": f"person{n}@example.com",
+        }
+        for n in range(count)
+    ]
+    return data
+
+
+def generated_people(count: int) -> list[str]:
+    """The ids `workspace_with_people(count)` added."""
+    return [f"U9{n:07d}" for n in range(count)]
