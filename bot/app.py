@@ -16,6 +16,7 @@ import bot.listeners
 import digests.listeners
 import helpdesk.listeners
 import surveys.listeners
+from bot import inbound
 from bot.errors import DomainError
 from bot.services import Services
 from bot.settings import Settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings, services: Services) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("commons.bolt"),
     )
+    app.use(inbound.dedupe_middleware(services))
     for register in FEATURES:
         register(app, services)
     app.error(handle_error)

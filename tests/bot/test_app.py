@@ -51,8 +51,12 @@ def _serve(app: App, services: Services) -> Iterator[str]:
         yield url
 
 
+handled: list[str] = []
+
+
 @pytest.fixture
 def app(services: Services) -> App:
+    handled.clear()
     app = create_app(services.settings, services)
 
     @app.command("/boom")
@@ -64,6 +68,10 @@ def app(services: Services) -> App:
     def refuse(ack: Ack) -> None:
         ack()
         raise DomainError("Only admins can do that. Ask an admin to run it for you.")
+
+    @app.event("reaction_added")
+    def count_reaction(event: dict[str, object]) -> None:
+        handled.append(str(event["reaction"]))
 
     @app.command("/early")
     def early(ack: Ack) -> None:
@@ -174,3 +182,18 @@ def test_healthz_is_503_when_the_database_is_unreachable(app: App) -> None:
         assert failed.value.code == 503
         failed.value.close()
     broken.dispose()
+
+
+def test_an_event_retried_by_slack_is_acted_on_once(driver: Driver) -> None:
+    event = {
+        "type": "reaction_added",
+        "user": ALICE,
+        "reaction": "ticket",
+        "item": {"type": "message", "channel": "C0GENERAL", "ts": "1.000001"},
+    }
+    first = driver.event(event, event_id="Ev0001")
+    retry = driver.event(event, event_id="Ev0001", retry_num=1, retry_reason="http_timeout")
+    other = driver.event({**event, "reaction": "eyes"}, event_id="Ev0002")
+    assert (first.status, retry.status, other.status) == (200, 200, 200)
+    assert wait_until(lambda: len(handled) == 2)
+    assert sorted(handled) == ["eyes", "ticket"]
