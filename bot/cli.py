@@ -6,8 +6,15 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot import outbox_cli
 from bot.logs import configure_logging
-from bot.settings import Mode, Settings, SettingsError, database_url_from_env
+from bot.settings import (
+    Mode,
+    Settings,
+    SettingsError,
+    database_url_from_env,
+    post_budget_from_env,
+)
 
 logger = logging.getLogger("commons")
 
@@ -60,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         "PostgreSQL take turns.",
     )
 
+    outbox_cli.add_parser(commands)
+
     sandbox = commands.add_parser(
         "sandbox",
         help="try Commons against a local stand-in for Slack, with a demo workspace",
@@ -108,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args.host, args.port, args.threads)
         if args.command == "db":
             return _db_upgrade()
+        if args.command == "outbox":
+            return _outbox(args)
         if args.command == "sandbox":
             from sandbox.console import main as sandbox_main
 
@@ -147,6 +158,13 @@ def _serve(host: str, port: int, threads: int) -> int:
     finally:
         started.close()
     return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    return outbox_cli.run(args, database_url_from_env(os.environ), post_budget_from_env(os.environ))
 
 
 def _db_upgrade() -> int:

@@ -43,6 +43,8 @@ class Settings:
     timezone: str = "UTC"
     admins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    post_budget_per_minute: int = 300
+    schedule_grace_minutes: int = 15
 
     def __repr__(self) -> str:
         return (
@@ -50,7 +52,9 @@ class Settings:
             f"slack_signing_secret={_secret_repr(self.slack_signing_secret)}, "
             f"slack_app_token={_secret_repr(self.slack_app_token)}, "
             f"slack_api_url={self.slack_api_url!r}, database_url={_redact_url(self.database_url)!r}, "
-            f"timezone={self.timezone!r}, admins={self.admins!r}, log_level={self.log_level!r})"
+            f"timezone={self.timezone!r}, admins={self.admins!r}, log_level={self.log_level!r}, "
+            f"post_budget_per_minute={self.post_budget_per_minute}, "
+            f"schedule_grace_minutes={self.schedule_grace_minutes})"
         )
 
     __str__ = __repr__
@@ -154,6 +158,17 @@ class Settings:
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})."
             )
 
+        budget = _post_budget(environ, problems)
+        grace = _whole_number(
+            environ,
+            "COMMONS_SCHEDULE_GRACE_MINUTES",
+            default=15,
+            low=0,
+            high=1440,
+            hint="how late a scheduled post may still go out after downtime",
+            problems=problems,
+        )
+
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -165,6 +180,8 @@ class Settings:
             timezone=timezone,
             admins=admins,
             log_level=log_level,
+            post_budget_per_minute=budget,
+            schedule_grace_minutes=grace,
         )
 
 
@@ -202,3 +219,54 @@ def database_url_from_env(environ: Mapping[str, str]) -> str:
     if problems:
         raise SettingsError(problems)
     return url
+
+
+def _whole_number(
+    environ: Mapping[str, str],
+    name: str,
+    *,
+    default: int,
+    low: int,
+    high: int,
+    hint: str,
+    problems: list[str],
+) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        problems.append(
+            f"{name} must be a whole number from {low} to {high}: {hint} (got {raw!r})."
+        )
+        return default
+    return value
+
+
+def post_budget_from_env(environ: Mapping[str, str]) -> int:
+    """Only COMMONS_POST_BUDGET_PER_MINUTE, checked (for estimates in `commons outbox`).
+
+    Raises:
+        SettingsError: when it is malformed.
+    """
+    problems: list[str] = []
+    value = _post_budget(environ, problems)
+    if problems:
+        raise SettingsError(problems)
+    return value
+
+
+def _post_budget(environ: Mapping[str, str], problems: list[str]) -> int:
+    return _whole_number(
+        environ,
+        "COMMONS_POST_BUDGET_PER_MINUTE",
+        default=300,
+        low=1,
+        high=6000,
+        hint="messages Commons may post per minute across all replicas (Slack allows "
+        "several hundred; 300 is safe)",
+        problems=problems,
+    )

@@ -18,6 +18,8 @@ def test_defaults_apply_when_only_the_secrets_are_given() -> None:
     assert settings.timezone == "UTC"
     assert settings.admins == ()
     assert settings.log_level == "INFO"
+    assert settings.post_budget_per_minute == 300
+    assert settings.schedule_grace_minutes == 15
 
 
 def test_every_problem_is_reported_at_once_with_how_to_fix_it() -> None:
@@ -30,11 +32,13 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it() -> None:
                 "COMMONS_TIMEZONE": "Mars/Olympus",
                 "COMMONS_ADMINS": "alice,U0ALICE",
                 "LOG_LEVEL": "chatty",
+                "COMMONS_POST_BUDGET_PER_MINUTE": "lots",
+                "COMMONS_SCHEDULE_GRACE_MINUTES": "-5",
             },
             mode="socket",
         )
     problems = caught.value.problems
-    assert len(problems) == 8
+    assert len(problems) == 10
     text = str(caught.value)
     for name in (
         "SLACK_BOT_TOKEN",
@@ -45,6 +49,8 @@ def test_every_problem_is_reported_at_once_with_how_to_fix_it() -> None:
         "COMMONS_TIMEZONE",
         "COMMONS_ADMINS",
         "LOG_LEVEL",
+        "COMMONS_POST_BUDGET_PER_MINUTE",
+        "COMMONS_SCHEDULE_GRACE_MINUTES",
     ):
         assert name in text
     assert "xoxb-" in text  # the fix names the token's shape
