@@ -141,6 +141,7 @@ def _run() -> int:
     configure_logging(settings.log_level, settings.secrets)
     started = runtime.start(settings)
     try:
+        started.background.start()
         socket_mode.run(started.app, settings.slack_app_token)
     finally:
         started.close()
@@ -154,6 +155,7 @@ def _serve(host: str, port: int, threads: int) -> int:
     configure_logging(settings.log_level, settings.secrets)
     started = runtime.start(settings)
     try:
+        started.background.start()
         http.serve(started.app, started.services.store, host=host, port=port, threads=threads)
     finally:
         started.close()

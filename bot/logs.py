@@ -40,3 +40,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.addHandler(handler)
     # Alembic narrates every migration step at INFO; Commons reports the outcome itself.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # APScheduler logs every tick of every job at INFO; only its problems are worth reading.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))

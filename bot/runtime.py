@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import service
 from bot.app import create_app, make_client
+from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
@@ -27,9 +28,11 @@ class Runtime:
 
     services: Services
     app: App
+    background: Background
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop the background work and release the database connections."""
+        self.background.stop()
         self.services.store.dispose()
 
 
@@ -96,4 +99,5 @@ def start(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         identity.team_name,
         identity.team_id,
     )
-    return Runtime(services=services, app=create_app(settings, services))
+    app = create_app(settings, services)
+    return Runtime(services=services, app=app, background=Background(services, app.client))

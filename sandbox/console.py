@@ -387,6 +387,7 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
             mode="socket",
         )
         started = runtime.start(settings)
+        started.background.start()
         handler = socket_mode.connect(started.app, settings.slack_app_token)
         try:
             if not sandbox.hub.wait_for_connections(1, timeout=15):
@@ -436,3 +437,4 @@ def _log_to(path: Path) -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

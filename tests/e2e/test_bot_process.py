@@ -8,6 +8,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot import delivery
+from bot.clock import SystemClock
+from bot.delivery import OutboundMessage
+from bot.store import Store, make_engine
 from sandbox.driver import Driver
 from sandbox.server import Sandbox
 from tests.support import bot_env, bot_process, free_port, wait_for_http, wait_until
@@ -72,6 +76,29 @@ def test_http_mode_answers_help_within_the_deadline_and_rejects_forgeries(
         assert forged.status == 401
         assert stale.status == 401
         assert len(slack.workspace.activity_since(0)) == before
+
+        # The running process posts what lands in its outbox (here written by another process).
+        store = Store(make_engine(env["DATABASE_URL"]))
+        with store.unit_of_work() as session:
+            delivery.open_campaign(
+                session=session, clock=SystemClock(), campaign_id="e2e", kind="test", title="E2E"
+            )
+            delivery.enqueue(
+                session=session,
+                clock=SystemClock(),
+                campaign_id="e2e",
+                messages=[
+                    OutboundMessage(
+                        target="U0BOB", text="Posted by the outbox", idempotency_key="e2e:1"
+                    )
+                ],
+            )
+        store.dispose()
+        bob_dm = slack.workspace.dm_channel_for("U0BOB").id
+        assert wait_until(
+            lambda: [m.text for m in slack.workspace.messages(bob_dm)] == ["Posted by the outbox"],
+            timeout=15,
+        )
 
     log = (tmp_path / "commons.log").read_text()
     assert slack.bot_token not in log

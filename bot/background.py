@@ -1,0 +1,74 @@
+"""The background work of a Commons process: the schedules tick, the outbox sender, housekeeping."""
+
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from slack_sdk import WebClient
+
+from bot import inbound
+from bot.sender import Sender, SenderConfig
+from bot.services import Services
+from bot.ticker import Ticker
+
+logger = logging.getLogger("commons.background")
+
+OUTBOX_JOB_ID = "commons.outbox"
+HOUSEKEEPING_JOB_ID = "commons.housekeeping"
+
+
+def owner_id() -> str:
+    """A name for this process's leases that is unique across hosts and restarts."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Background:
+    """Starts and stops the ticks; every replica runs the same ones, the store decides who does what."""
+
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        tick_seconds: float = 1.0,
+        sender_config: SenderConfig | None = None,
+    ) -> None:
+        self.services = services
+        self.sender = Sender(
+            services.store,
+            client,
+            services.clock,
+            owner=owner_id(),
+            config=sender_config or SenderConfig(limits=services.post_limits),
+        )
+        self.ticker = Ticker(
+            services.store,
+            services.clock,
+            services.schedule_handlers,
+            interval_seconds=tick_seconds,
+        )
+        # Post for most of each tick, so that the budget is used while the next tick waits.
+        self.ticker.add_tick(
+            OUTBOX_JOB_ID, lambda: self.sender.drain(tick_seconds * 0.9), tick_seconds
+        )
+        self.ticker.add_tick(
+            HOUSEKEEPING_JOB_ID, self.housekeeping, timedelta(hours=1).total_seconds()
+        )
+
+    def housekeeping(self) -> None:
+        """Forget inbound event ids older than any retry."""
+        with self.services.store.unit_of_work() as session:
+            forgotten = inbound.forget_old(session=session, clock=self.services.clock)
+        if forgotten:
+            logger.info("forgot %s old inbound event ids", forgotten)
+
+    def start(self) -> None:
+        """Catch up on what came due while down, then tick."""
+        self.ticker.start()
+        logger.info("background work started (schedules, outbox, housekeeping)")
+
+    def stop(self) -> None:
+        """Stop ticking, letting a running tick finish."""
+        self.ticker.shutdown(wait=True)
