@@ -172,16 +172,16 @@ def _outbox(args: argparse.Namespace) -> int:
 def _db_upgrade() -> int:
     from dotenv import load_dotenv
 
-    from bot.store import current_revision, make_engine, upgrade
+    from bot.store import current_revisions, make_engine, upgrade
 
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     url = database_url_from_env(os.environ)
     configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper() or "INFO")
     engine = make_engine(url)
     try:
-        before = current_revision(engine)
+        before = ", ".join(current_revisions(engine))
         upgrade(engine)
-        after = current_revision(engine)
+        after = ", ".join(current_revisions(engine))
     finally:
         engine.dispose()
     shown = engine.url.render_as_string(hide_password=True)

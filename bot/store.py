@@ -123,13 +123,14 @@ def upgrade(engine: Engine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATIONS_LOCK_ID}
             )
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # Each feature's revisions form their own branch off the shared ones: apply every head.
+        command.upgrade(config, "heads")
     logger.info("database schema is current")
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None before the first upgrade."""
+def current_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions (one per branch) the database is at; empty before the first upgrade."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
