@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 import announcements.listeners
 import bot.listeners
 import digests.listeners
+import directory.listeners
 import helpdesk.listeners
 import surveys.listeners
 from bot import inbound
@@ -25,6 +26,7 @@ logger = logging.getLogger("commons")
 
 FEATURES: tuple[Callable[[App, Services], None], ...] = (
     bot.listeners.register,
+    directory.listeners.register,
     announcements.listeners.register,
     surveys.listeners.register,
     helpdesk.listeners.register,

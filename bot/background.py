@@ -9,14 +9,17 @@ from datetime import timedelta
 from slack_sdk import WebClient
 
 from bot import inbound
+from bot.gateway import SlackDirectory
 from bot.sender import Sender, SenderConfig
 from bot.services import Services
 from bot.ticker import Ticker
+from directory.jobs import sync_directory
 
 logger = logging.getLogger("commons.background")
 
 OUTBOX_JOB_ID = "commons.outbox"
 HOUSEKEEPING_JOB_ID = "commons.housekeeping"
+DIRECTORY_JOB_ID = "commons.directory"
 
 
 def owner_id() -> str:
@@ -56,6 +59,17 @@ class Background:
         self.ticker.add_tick(
             HOUSEKEEPING_JOB_ID, self.housekeeping, timedelta(hours=1).total_seconds()
         )
+        self.directory = SlackDirectory(client)
+        self.ticker.add_tick(
+            DIRECTORY_JOB_ID,
+            self.sync_directory,
+            timedelta(days=1).total_seconds(),
+            first_run_now=True,
+        )
+
+    def sync_directory(self) -> None:
+        """Read people, departments and channels from Slack (at start, then daily)."""
+        sync_directory(store=self.services.store, clock=self.services.clock, source=self.directory)
 
     def housekeeping(self) -> None:
         """Forget inbound event ids older than any retry."""

@@ -1,6 +1,6 @@
 """Block Kit for the shell's own surfaces: the help overview and the App Home welcome."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 
 from bot.catalogue import CommandHelp
 from bot.mrkdwn import escape
+from bot.services import Subcommand
 
 HOME_CALLBACK_ID = "commons.home"
 
@@ -27,7 +28,12 @@ def _command_section(entry: CommandHelp) -> SectionBlock:
     )
 
 
-def help_blocks(commands: Sequence[CommandHelp], *, unknown: str | None = None) -> list[Block]:
+def help_blocks(
+    commands: Sequence[CommandHelp],
+    *,
+    subcommands: Iterable[Subcommand] = (),
+    unknown: str | None = None,
+) -> list[Block]:
     """The overview of every command; `unknown` is what the person typed that Commons did not know."""
     blocks: list[Block] = []
     if unknown is not None:
@@ -41,6 +47,13 @@ def help_blocks(commands: Sequence[CommandHelp], *, unknown: str | None = None) 
         )
     blocks.append(HeaderBlock(text="Commons: what you can do"))
     blocks.extend(_command_section(entry) for entry in commands)
+    extra = [
+        f"`{s.usage}`: {s.summary}{' _(admins)_' if s.admin_only else ''}" for s in subcommands
+    ]
+    if extra:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text="*More of /commons*\n" + "\n".join(extra)))
+        )
     blocks.append(DividerBlock())
     blocks.append(
         ContextBlock(

@@ -1,12 +1,27 @@
 """The services every listener and job is handed: settings, store, clock and the workspace identity."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.pacing import PostLimits
 from bot.schedules import ScheduleHandler
 from bot.settings import Settings
 from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A `/commons <name> ...` command a feature adds: its usage line, summary and handler.
+
+    The handler is called as handler(ack, respond, command, args) and acknowledges itself.
+    """
+
+    usage: str
+    summary: str
+    handler: Callable[..., Any]
+    admin_only: bool = False
 
 
 @dataclass
@@ -18,6 +33,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # Features add a handler per schedule kind they create (in their register()).
     schedule_handlers: dict[str, ScheduleHandler] = field(default_factory=dict)
+    # Features add `/commons <name>` subcommands here (in their register()).
+    commons_subcommands: dict[str, Subcommand] = field(default_factory=dict)
 
     @property
     def post_limits(self) -> PostLimits:

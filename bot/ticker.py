@@ -9,7 +9,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.schedules import Outcome, ScheduleHandler, run_due
 from bot.store import Store
 
@@ -57,7 +57,14 @@ class Ticker:
         )
         self.add_tick(SCHEDULES_JOB_ID, self.tick, interval_seconds)
 
-    def add_tick(self, job_id: str, func: Callable[[], object], interval_seconds: float) -> None:
+    def add_tick(
+        self,
+        job_id: str,
+        func: Callable[[], object],
+        interval_seconds: float,
+        *,
+        first_run_now: bool = False,
+    ) -> None:
         """Run `func` every `interval_seconds`, never two at once, a missed run not made up.
 
         Args:
@@ -74,6 +81,9 @@ class Ticker:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
+            # A daily job (the directory sync) should also run as soon as the process starts.
+            # APScheduler runs on real time, so the real clock is the right one here.
+            **({"next_run_time": SystemClock().now()} if first_run_now else {}),
         )
 
     def tick(self) -> list[Outcome]:

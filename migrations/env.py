@@ -5,6 +5,7 @@ from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import directory.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

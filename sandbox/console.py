@@ -387,6 +387,7 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
             mode="socket",
         )
         started = runtime.start(settings)
+        started.background.sync_directory()
         started.background.start()
         handler = socket_mode.connect(started.app, settings.slack_app_token)
         try:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
 
 from sandbox.demo import load_demo
 from sandbox.server import Sandbox
@@ -31,14 +31,18 @@ def free_port() -> int:
 @contextmanager
 def serve_wsgi(app: Any) -> Iterator[str]:
     """Serve a WSGI app with waitress on a free port; yields its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
+    assert isinstance(server, BaseWSGIServer)  # one host and port: a single-socket server
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
     finally:
-        server.close()
+        # Close on the server's own thread: closing its sockets from here races its select().
+        trigger: Any = server.trigger  # types-waitress calls it an int; it is the wake-up pipe
+        trigger.pull_trigger(server.close)
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
 
 def bot_env(sandbox: Sandbox, database_url: str) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -14,10 +13,10 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from waitress.server import BaseWSGIServer, create_server
 
 from sandbox.driver import Ack, Driver
 from sandbox.server import Sandbox
+from tests.support import serve_wsgi
 
 ALICE = "U0ALICE"
 SURVEY = {
@@ -116,22 +115,8 @@ def seen() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def http_driver(sandbox: Sandbox, seen: list[dict[str, Any]]) -> Iterator[Driver]:
-    handler = SlackRequestHandler(build_app(sandbox, seen))
-    server = create_server(handler, host="127.0.0.1", port=0, threads=2, asyncore_loop_timeout=0.05)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    # One host and port gives a single-socket server, which knows its address.
-    assert isinstance(server, BaseWSGIServer)
-    port = server.getsockname()[1]
-    try:
-        yield Driver(sandbox, bot_url=f"http://127.0.0.1:{port}/slack/events", timeout=10)
-    finally:
-        # Close on the server's own thread: closing its sockets from here races its select().
-        trigger: Any = server.trigger  # types-waitress calls it an int; it is the wake-up pipe
-        trigger.pull_trigger(server.close)
-        thread.join(5)
-        assert not thread.is_alive()
-        server.task_dispatcher.shutdown()
+    with serve_wsgi(SlackRequestHandler(build_app(sandbox, seen))) as url:
+        yield Driver(sandbox, bot_url=f"{url}/slack/events", timeout=10)
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""The Slack gateway: paged Web API reads the domain needs, turned into plain records."""
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from directory.service import ChannelRecord, GroupRecord, PersonRecord
+
+logger = logging.getLogger("commons.gateway")
+
+PAGE = 200  # Slack's recommended page size for users.list and conversations.list
+MAX_RATE_LIMIT_WAITS = 10
+
+
+def paged(client: WebClient, method: str, key: str, **arguments: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a cursor-paginated method; waits out 429s (this runs in background jobs only)."""
+    cursor: str | None = None
+    waits = 0
+    while True:
+        try:
+            page = client.api_call(
+                method, http_verb="GET", params={**arguments, "limit": PAGE, "cursor": cursor or ""}
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429 and waits < MAX_RATE_LIMIT_WAITS:
+                waits += 1
+                delay = int(
+                    error.response.headers.get(
+                        "Retry-After", error.response.headers.get("retry-after", 1)
+                    )
+                )
+                logger.info("%s is rate limited; waiting %s s", method, delay)
+                time.sleep(delay)
+                continue
+            raise
+        yield from page.get(key) or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return
+
+
+class SlackDirectory:
+    """The workspace's people, user groups and channels, read from Slack in pages."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def people(self) -> Iterator[PersonRecord]:
+        for member in paged(self.client, "users.list", "members"):
+            profile = member.get("profile") or {}
+            yield PersonRecord(
+                slack_id=member["id"],
+                name=member.get("name", ""),
+                real_name=profile.get("real_name") or member.get("real_name", ""),
+                display_name=profile.get("display_name", ""),
+                tz=member.get("tz") or "UTC",
+                title=profile.get("title", ""),
+                email=profile.get("email", ""),
+                is_bot=bool(member.get("is_bot")) or member["id"] == "USLACKBOT",
+                deleted=bool(member.get("deleted")),
+                is_guest=bool(member.get("is_restricted") or member.get("is_ultra_restricted")),
+            )
+
+    def groups(self) -> Iterator[GroupRecord]:
+        listed = self.client.usergroups_list(include_users=True, include_disabled=False)
+        for group in listed.get("usergroups") or []:
+            users = group.get("users")
+            if users is None:
+                users = self.client.usergroups_users_list(usergroup=group["id"]).get("users") or []
+            yield GroupRecord(
+                usergroup_id=group["id"],
+                handle=group.get("handle", ""),
+                name=group.get("name", ""),
+                members=tuple(users),
+                channels=tuple((group.get("prefs") or {}).get("channels") or ()),
+            )
+
+    def channels(self) -> Iterator[ChannelRecord]:
+        for channel in paged(
+            self.client, "conversations.list", "channels", types="public_channel,private_channel"
+        ):
+            yield ChannelRecord(
+                slack_id=channel["id"],
+                name=channel.get("name", ""),
+                is_private=bool(channel.get("is_private")),
+                is_archived=bool(channel.get("is_archived")),
+                bot_is_member=bool(channel.get("is_member")),
+                member_count=int(channel.get("num_members") or 0),
+            )
