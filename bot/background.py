@@ -67,6 +67,9 @@ class Background:
             first_run_now=True,
         )
 
+        for tick in services.ticks:
+            self.ticker.add_tick(tick.job_id, tick.func, tick.interval_seconds)
+
     def sync_directory(self) -> None:
         """Read people, departments and channels from Slack (at start, then daily)."""
         sync_directory(store=self.services.store, clock=self.services.clock, source=self.directory)

@@ -21,3 +21,36 @@ def neutralise_mentions(text: str) -> str:
         return "@\u200b" + label.lstrip("@")
 
     return _BROADCAST.sub(_plain, text)
+
+
+class Mrkdwn(str):
+    """Text that is already valid mrkdwn (built by Commons, or escaped): templates keep it as is."""
+
+    __slots__ = ()
+
+
+_KEEP = re.compile(
+    r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>"
+    r"|<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<#[CG][A-Z0-9]+(?:\|[^>]*)?>|<https?://[^>\s|]+(?:\|[^>]*)?>"
+)
+
+
+def escape_keep_mentions(text: str) -> str:
+    """Escape everything but Slack's mention and link tokens: for authors allowed to notify everyone."""
+    parts: list[str] = []
+    last = 0
+    for match in _KEEP.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return "".join(parts)
+
+
+def user_text(text: str, *, may_notify_everyone: bool) -> Mrkdwn:
+    """A person's text made safe for a message: escaped, broadcast mentions neutralised unless allowed.
+
+    People mentions (<@U...>), channel links and URLs stay working for everyone.
+    """
+    kept = escape_keep_mentions(text)
+    return Mrkdwn(kept if may_notify_everyone else neutralise_mentions(kept))

@@ -24,6 +24,15 @@ class Subcommand:
     admin_only: bool = False
 
 
+@dataclass(frozen=True)
+class Tick:
+    """Periodic work a feature needs besides its schedules (e.g. refreshing a counter)."""
+
+    job_id: str
+    func: Callable[[], object]
+    interval_seconds: float
+
+
 @dataclass
 class Services:
     """What features need from the shell; built once at start, passed to `register(app, services)`."""
@@ -35,6 +44,9 @@ class Services:
     schedule_handlers: dict[str, ScheduleHandler] = field(default_factory=dict)
     # Features add `/commons <name>` subcommands here (in their register()).
     commons_subcommands: dict[str, Subcommand] = field(default_factory=dict)
+    # Features add periodic jobs here (in their register()); every replica runs them, so each
+    # must claim its work through the store like the schedules do.
+    ticks: list[Tick] = field(default_factory=list)
 
     @property
     def post_limits(self) -> PostLimits:

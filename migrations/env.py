@@ -4,8 +4,12 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
+import announcements.models  # noqa: F401
 import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import digests.models  # noqa: F401
 import directory.models  # noqa: F401
+import helpdesk.models  # noqa: F401
+import surveys.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -4,11 +4,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.store import Store, make_engine, upgrade
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -59,3 +63,21 @@ def store(database_url: str) -> Iterator[Store]:
     upgrade(engine)
     yield Store(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator["Harness"]:
+    """Commons end to end against the sandbox on SQLite, with a FixedClock (see tests/harness.py)."""
+    from tests.harness import harness_for
+
+    with harness_for(tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
+def harness_pg(postgres_url: str, tmp_path: Path) -> Iterator["Harness"]:
+    """The same harness on PostgreSQL."""
+    from tests.harness import harness_for
+
+    with harness_for(tmp_path, postgres_url) as built:
+        yield built
