@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -146,3 +147,17 @@ def workspace_with_people(count: int) -> dict[str, Any]:
 def generated_people(count: int) -> list[str]:
     """The ids `workspace_with_people(count)` added."""
     return [f"U9{n:07d}" for n in range(count)]
+
+
+def posted_keys(slack: Sandbox, prefix: str = "") -> "Counter[str]":
+    """How often each Commons delivery key (from message metadata) appears anywhere in the sandbox."""
+    keys: Counter[str] = Counter()
+    with slack.workspace.lock:
+        channel_ids = list(slack.workspace.channels)
+    for channel_id in channel_ids:
+        for message in slack.workspace.all_messages(channel_id):
+            payload = (message.metadata or {}).get("event_payload") or {}
+            key = str(payload.get("key", ""))
+            if key and key.startswith(prefix):
+                keys[key] += 1
+    return keys

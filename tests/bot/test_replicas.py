@@ -18,22 +18,10 @@ from bot.store import Store, make_engine, upgrade
 from sandbox.server import Sandbox
 from tests.bot.replica_worker import CAMPAIGN, KIND, occurrence_key
 from tests.bot.sender_worker import SharedClock
-from tests.support import generated_people, wait_until, workspace_with_people
+from tests.support import generated_people, posted_keys, wait_until, workspace_with_people
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 30.0  # a clock minute passes in two real seconds
-
-
-def _posted_keys(slack: Sandbox) -> Counter[str]:
-    keys: Counter[str] = Counter()
-    with slack.workspace.lock:
-        channel_ids = list(slack.workspace.channels)
-    for channel_id in channel_ids:
-        for message in slack.workspace.all_messages(channel_id):
-            payload = (message.metadata or {}).get("event_payload") or {}
-            if str(payload.get("key", "")).startswith("occ:"):
-                keys[payload["key"]] += 1
-    return keys
 
 
 def test_three_replicas_post_200_one_offs_and_20_recurring_schedules_exactly_once(
@@ -116,7 +104,7 @@ def test_three_replicas_post_200_one_offs_and_20_recurring_schedules_exactly_onc
                 worker.wait(timeout=20)
                 if worker.stdout is not None:
                     worker.stdout.close()
-        keys = _posted_keys(slack)
+        keys = posted_keys(slack, "occ:")
     with store.unit_of_work(write=False) as session:
         runs = session.exec(select(ScheduleRun)).all()
         kinds = {s.id: s.rule is None for s in session.exec(select(Schedule)).all()}

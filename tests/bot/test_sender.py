@@ -17,7 +17,7 @@ from bot.sender import Sender, SenderConfig
 from bot.store import Store
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
-from tests.support import ScaledClock, generated_people, workspace_with_people
+from tests.support import ScaledClock, generated_people, posted_keys, workspace_with_people
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 BOB, CAROL = "U0BOB", "U0CAROL"
@@ -59,19 +59,6 @@ def _rows(store: Store) -> dict[str, Delivery]:
         return {r.idempotency_key: r for r in session.exec(select(Delivery)).all()}
 
 
-def _posted_keys(slack: Sandbox) -> Counter[str]:
-    """Every Commons delivery key found in every conversation of the sandbox."""
-    keys: Counter[str] = Counter()
-    with slack.workspace.lock:
-        channel_ids = list(slack.workspace.channels)
-    for channel_id in channel_ids:
-        for message in slack.workspace.all_messages(channel_id):
-            payload = (message.metadata or {}).get("event_payload") or {}
-            if "key" in payload:
-                keys[payload["key"]] += 1
-    return keys
-
-
 def test_a_dm_goes_to_the_user_id_once_with_its_key_in_metadata(
     store: Store, slack: Sandbox
 ) -> None:
@@ -84,7 +71,7 @@ def test_a_dm_goes_to_the_user_id_once_with_its_key_in_metadata(
     assert row.state == "sent"
     assert row.channel is not None
     assert row.channel.startswith("D")
-    assert _posted_keys(slack) == Counter({"k1": 1})
+    assert posted_keys(slack) == Counter({"k1": 1})
     assert slack.calls("conversations.open") == []
     history = _client(slack).conversations_history(channel=row.channel, include_all_metadata=True)
     assert history["messages"][0]["metadata"]["event_payload"]["key"] == "k1"
@@ -163,7 +150,7 @@ def test_a_429_pauses_posting_for_every_sender_without_sleeping(
     assert _rows(store)["k1"].attempts == 0  # a 429 is not an attempt
     clock.advance(timedelta(seconds=8))
     assert second.drain() == 2
-    assert _posted_keys(slack) == Counter({"k1": 1, "k2": 1})
+    assert posted_keys(slack) == Counter({"k1": 1, "k2": 1})
 
 
 @pytest.mark.parametrize(
@@ -226,13 +213,13 @@ def test_a_lost_response_is_looked_up_instead_of_posted_again(store: Store, slac
     sender.drain()
     row = _rows(store)["k1"]
     assert (row.state, row.in_doubt) == ("pending", True)
-    assert _posted_keys(slack) == Counter({"k1": 1})  # Slack has it although we never heard back
+    assert posted_keys(slack) == Counter({"k1": 1})  # Slack has it although we never heard back
     clock.advance(timedelta(minutes=1))
     sender.drain()
     row = _rows(store)["k1"]
     assert (row.state, row.in_doubt) == ("sent", False)
     assert row.ts is not None
-    assert _posted_keys(slack) == Counter({"k1": 1})
+    assert posted_keys(slack) == Counter({"k1": 1})
     assert len(slack.calls("chat.postMessage")) == 1
 
 
@@ -255,7 +242,7 @@ def test_a_crash_between_slack_accepting_and_the_commit_does_not_post_twice(
     clock.advance(timedelta(seconds=61))
     survivor.drain()
     assert _rows(store)["k1"].state == "sent"
-    assert _posted_keys(slack) == Counter({"k1": 1})
+    assert posted_keys(slack) == Counter({"k1": 1})
 
 
 def test_a_crash_after_the_claim_loses_nothing(store: Store, slack: Sandbox) -> None:
@@ -277,7 +264,7 @@ def test_a_crash_after_the_claim_loses_nothing(store: Store, slack: Sandbox) -> 
         Sender(store, _client(slack), clock, owner="doomed", checkpoint=die_after_claim).drain()
     clock.advance(timedelta(seconds=61))
     _sender(store, slack, clock, "survivor").drain()
-    assert _posted_keys(slack) == Counter({"kBOB": 1, "kCAROL": 1, "kDAVE": 1})
+    assert posted_keys(slack) == Counter({"kBOB": 1, "kCAROL": 1, "kDAVE": 1})
     assert slack.calls("conversations.history") == []  # never posted, so nothing was in doubt
 
 
@@ -318,7 +305,7 @@ def test_2000_messages_through_429s_5xx_and_dropped_connections_arrive_exactly_o
                 break
             time.sleep(0.02)
         assert (seen.sent, seen.failed, seen.pending) == (2000, 0, 0)
-        keys = _posted_keys(slack)
+        keys = posted_keys(slack)
         assert len(keys) == 2000
         assert max(keys.values()) == 1
         statuses = Counter(c.status for c in slack.calls("chat.postMessage"))
@@ -361,4 +348,4 @@ def test_pacing_stays_under_the_workspace_limit_and_uses_most_of_it(store: Store
         )
         assert limited <= 0.01 * len(calls)
         assert achieved >= 0.9 * per_minute
-        assert max(_posted_keys(slack).values()) == 1
+        assert max(posted_keys(slack).values()) == 1

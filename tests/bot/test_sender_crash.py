@@ -18,22 +18,10 @@ from bot.models import Delivery
 from bot.store import Store, make_engine, upgrade
 from sandbox.server import Sandbox
 from tests.bot.sender_worker import SharedClock
-from tests.support import generated_people, workspace_with_people
+from tests.support import generated_people, posted_keys, workspace_with_people
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 1000  # large enough that all 24 deaths fall inside the fan-out
-
-
-def _posted_keys(slack: Sandbox) -> Counter[str]:
-    keys: Counter[str] = Counter()
-    with slack.workspace.lock:
-        channel_ids = list(slack.workspace.channels)
-    for channel_id in channel_ids:
-        for message in slack.workspace.all_messages(channel_id):
-            payload = (message.metadata or {}).get("event_payload") or {}
-            if "key" in payload:
-                keys[payload["key"]] += 1
-    return keys
 
 
 def _worker(
@@ -103,7 +91,7 @@ def test_a_sender_killed_20_times_during_a_fan_out_loses_nothing_and_doubles_not
             assert process.returncode == -signal.SIGKILL, (
                 f"round {round_number} ({how}) did not die"
             )
-        sent_before_survivor = len(_posted_keys(slack))
+        sent_before_survivor = len(posted_keys(slack))
         survivor = _worker(url, slack, "survivor", env)
         try:
             deadline = time.monotonic() + 180
@@ -120,7 +108,7 @@ def test_a_sender_killed_20_times_during_a_fan_out_loses_nothing_and_doubles_not
             survivor.wait(timeout=10)
             if survivor.stdout is not None:
                 survivor.stdout.close()
-        keys = _posted_keys(slack)
+        keys = posted_keys(slack)
         with store.unit_of_work(write=False) as session:
             states = Counter(r.state for r in session.exec(select(Delivery)).all())
         in_doubt_lookups = len(slack.calls("conversations.history"))
