@@ -16,7 +16,10 @@ _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
     """Mentions and links as a person would read them; entities unescaped."""
     text = _USER.sub(lambda m: "@" + user_name(m.group(1)), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or channel_name(m.group(1))), text)
+    # channel_name gives the display form ("#general", "DM with bob"); a label gets its "#".
+    text = _CHANNEL.sub(
+        lambda m: "#" + m.group(2) if m.group(2) else channel_name(m.group(1)), text
+    )
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
     text = _SUBTEAM.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
