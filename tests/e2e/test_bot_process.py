@@ -64,7 +64,7 @@ def test_http_mode_answers_help_within_the_deadline_and_rejects_forgeries(
         assert "I don't know `frobnicate now`" in _help_text(unknown.body)
         _assert_is_help(unknown.body)
 
-        coming = driver.slash(ALICE, "/pulse", "")
+        coming = driver.slash(ALICE, "/digest", "")
         assert "coming soon" in _help_text(coming.body)
 
         before = len(slack.workspace.activity_since(0))

@@ -1,0 +1,303 @@
+"""Block Kit of pulse surveys: the /pulse modal, invitations with answer buttons, the answer modal.
+
+Modal block ids have no dots (the sandbox console addresses inputs as `block.action=value`);
+every input's action id is `value`.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    ConversationSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from surveys.models import QuestionKind, SurveyQuestion
+from surveys.questions import LIKERT_LABELS, SYNTAX_HELP, TEMPLATES
+
+CREATE_CALLBACK = "surveys.create"
+ANSWER_CALLBACK = "surveys.answer"
+VOTE_PREFIX = "surveys.vote."
+OPEN_ACTION = "surveys.open"
+VALUE = "value"
+
+TEMPLATE_BLOCK = "surveys_template"
+TITLE_BLOCK = "surveys_title"
+QUESTIONS_BLOCK = "surveys_questions"
+DEPARTMENTS_BLOCK = "surveys_departments"
+CHANNEL_BLOCK = "surveys_channel"
+CADENCE_BLOCK = "surveys_cadence"
+WINDOW_BLOCK = "surveys_window"
+LOCAL_TIME_BLOCK = "surveys_local_time"
+PRIVACY_BLOCK = "surveys_privacy"
+THRESHOLD_BLOCK = "surveys_threshold"
+REMINDERS_BLOCK = "surveys_reminders"
+
+CADENCE_CHOICES = {
+    "once": "Once",
+    "weekly": "Every week",
+    "biweekly": "Every 2 weeks",
+    "monthly": "Every month",
+    "quarterly": "Every quarter",
+}
+PRIVACY_CHOICES = {
+    "anonymous": "Anonymous (recommended)",
+    "strong": "Anonymous, strong protection",
+    "attributed": "Attributed: names stored",
+}
+
+
+def _option(value: str, text: str) -> Option:
+    return Option(value=value, text=PlainTextObject(text=text[:75]))
+
+
+def _text_input(
+    block_id: str, label: str, *, hint: str = "", initial: str = "", multiline: bool = False
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=True,
+        hint=hint or None,
+        element=PlainTextInputElement(
+            action_id=VALUE, multiline=multiline, initial_value=initial or None
+        ),
+    )
+
+
+def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> View:
+    """The /pulse modal: template or custom questions, audience, cadence, window, privacy."""
+    templates = [_option(key, t.title) for key, t in TEMPLATES.items()]
+    templates.append(_option("custom", "Custom: write my own questions"))
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=TEMPLATE_BLOCK,
+            label="Start from",
+            element=StaticSelectElement(
+                action_id=VALUE, options=templates, initial_option=templates[0]
+            ),
+        ),
+        _text_input(TITLE_BLOCK, "Title", hint="Defaults to the template's name."),
+        _text_input(
+            QUESTIONS_BLOCK,
+            "Custom questions",
+            hint=SYNTAX_HELP.replace("`", "") + " They replace the template's questions.",
+            multiline=True,
+        ),
+    ]
+    if departments:
+        blocks.append(
+            InputBlock(
+                block_id=DEPARTMENTS_BLOCK,
+                label="Departments" + (" (yours)" if manager else ""),
+                optional=True,
+                hint="Leave empty (and no channel) for everyone.",
+                element=StaticMultiSelectElement(
+                    action_id=VALUE,
+                    options=[_option(str(i), n) for i, n in departments[:100]],
+                ),
+            )
+        )
+    if not manager:
+        blocks.append(
+            InputBlock(
+                block_id=CHANNEL_BLOCK,
+                label="Or a channel's members",
+                optional=True,
+                element=ConversationSelectElement(action_id=VALUE),
+            )
+        )
+    cadences = [_option(k, v) for k, v in CADENCE_CHOICES.items()]
+    privacy = [_option(k, v) for k, v in PRIVACY_CHOICES.items()]
+    blocks += [
+        InputBlock(
+            block_id=CADENCE_BLOCK,
+            label="Repeat",
+            element=StaticSelectElement(
+                action_id=VALUE, options=cadences, initial_option=cadences[0]
+            ),
+        ),
+        _text_input(WINDOW_BLOCK, "Open for (days)", initial="5", hint="1 to 30 days."),
+        _text_input(
+            LOCAL_TIME_BLOCK,
+            "Send at this local time, weekdays",
+            hint="e.g. 10:00 in each person's own zone. Empty: send now.",
+        ),
+        _text_input(
+            REMINDERS_BLOCK,
+            "Remind those who have not answered on",
+            initial="3, last",
+            hint="Days of the window, and/or `last`. Empty: no reminders.",
+        ),
+        InputBlock(
+            block_id=PRIVACY_BLOCK,
+            label="Privacy",
+            element=StaticSelectElement(
+                action_id=VALUE, options=privacy, initial_option=privacy[0]
+            ),
+        ),
+        _text_input(
+            THRESHOLD_BLOCK,
+            "Anonymity threshold",
+            initial="5",
+            hint="No result for a group with fewer answers (3 to 10).",
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=CREATE_CALLBACK,
+        title="New pulse survey",
+        submit="Create",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def _scale_buttons(run_id: int, question: SurveyQuestion) -> ActionsBlock:
+    kind = QuestionKind(question.kind)
+    if kind is QuestionKind.ENPS:
+        choices = [(str(v), str(v)) for v in range(11)]
+    elif kind is QuestionKind.LIKERT:
+        choices = [(str(i + 1), label) for i, label in enumerate(LIKERT_LABELS)]
+    else:
+        choices = [(str(i), o) for i, o in enumerate(question.options.splitlines())]
+    return ActionsBlock(
+        block_id=f"surveys_vote_{run_id}",
+        elements=[
+            ButtonElement(
+                text=label[:75],
+                action_id=f"{VOTE_PREFIX}{value}",
+                value=f"{run_id}:{question.id}:{value}",
+            )
+            for value, label in choices
+        ],
+    )
+
+
+def answerable_by_buttons(questions: Sequence[SurveyQuestion]) -> bool:
+    """A one-question survey on a scale or a single choice is answered right in the DM."""
+    return len(questions) == 1 and questions[0].kind in ("enps", "likert", "single")
+
+
+def invitation_blocks(
+    *,
+    run_id: int,
+    intro: str,
+    privacy: str,
+    questions: Sequence[SurveyQuestion],
+) -> list[dict[str, Any]]:
+    """The DM: what, until when, the privacy line, and buttons (one question) or an Answer button."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))]
+    if answerable_by_buttons(questions):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{_esc(questions[0].text)}*")))
+        blocks.append(_scale_buttons(run_id, questions[0]))
+    else:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"surveys_open_{run_id}",
+                elements=[
+                    ButtonElement(
+                        text="Answer", action_id=OPEN_ACTION, value=str(run_id), style="primary"
+                    )
+                ],
+            )
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=privacy)]))
+    return [b.to_dict() for b in blocks]
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def question_block_id(question_id: int) -> str:
+    """The modal block of one question."""
+    return f"q{question_id}"
+
+
+def answer_modal(
+    *, run_id: int, title: str, privacy: str, questions: Sequence[SurveyQuestion]
+) -> View:
+    """One input per question; eNPS and Likert as selects, choices as selects or checkboxes."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*{_esc(title)}*")),
+        ContextBlock(elements=[MarkdownTextObject(text=privacy)]),
+    ]
+    for question in questions:
+        kind = QuestionKind(question.kind)
+        options = question.options.splitlines()
+        element: Any
+        if kind is QuestionKind.ENPS:
+            element = StaticSelectElement(
+                action_id=VALUE,
+                placeholder="0 = not at all, 10 = extremely likely",
+                options=[_option(str(v), str(v)) for v in range(11)],
+            )
+        elif kind is QuestionKind.LIKERT:
+            element = StaticSelectElement(
+                action_id=VALUE,
+                placeholder="Pick one",
+                options=[_option(str(i + 1), word) for i, word in enumerate(LIKERT_LABELS)],
+            )
+        elif kind is QuestionKind.SINGLE:
+            element = StaticSelectElement(
+                action_id=VALUE,
+                placeholder="Pick one",
+                options=[_option(str(i), o) for i, o in enumerate(options)],
+            )
+        elif kind is QuestionKind.MULTI:
+            element = CheckboxesElement(
+                action_id=VALUE, options=[_option(str(i), o) for i, o in enumerate(options)]
+            )
+        else:
+            element = PlainTextInputElement(action_id=VALUE, multiline=True, max_length=2000)
+        blocks.append(
+            InputBlock(
+                block_id=question_block_id(question.id or 0),
+                label=question.text[:2000],
+                element=element,
+                optional=not question.required,
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ANSWER_CALLBACK,
+        title="Pulse survey",
+        submit="Send",
+        close="Cancel",
+        private_metadata=str(run_id),
+        blocks=blocks,
+    )
+
+
+ANSWERED_BLOCK = "surveys_answered"
+
+
+def with_confirmation(original: Sequence[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The invitation as it was (buttons kept, to change the answer) plus a confirmation line."""
+    kept = [dict(b) for b in original if b.get("block_id") != ANSWERED_BLOCK]
+    confirmation = SectionBlock(block_id=ANSWERED_BLOCK, text=MarkdownTextObject(text=text))
+    return [*kept, confirmation.to_dict()]
+
+
+def thanks_modal(text: str) -> View:
+    """What the answer modal turns into once the answers are stored."""
+    return View(
+        type="modal",
+        title="Pulse survey",
+        close="Done",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
