@@ -31,15 +31,29 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         name="/pulse",
         summary="Run anonymous eNPS and engagement pulse surveys by DM, and see results and trends.",
-        usage=("/pulse", "/pulse results <id>", "/pulse list"),
-        available=False,
+        usage=(
+            "/pulse",
+            "/pulse list",
+            "/pulse results <id>",
+            "/pulse export <id>",
+            "/pulse close <id>",
+            "/pulse pause <id>",
+            "/pulse resume <id>",
+        ),
+        available=True,
     ),
     CommandHelp(
         name="/request",
         summary="Ask another department (IT, HR, Finance, Facilities) for help in a tracked "
         "thread with an owner, a status and a response time.",
-        usage=("/request it My laptop will not start", "/request", "/request list"),
-        available=False,
+        usage=(
+            "/request it My laptop will not start",
+            "/request",
+            "/request list",
+            "/request queue <desk>",
+            "/request stats <desk>",
+        ),
+        available=True,
     ),
     CommandHelp(
         name="/digest",
