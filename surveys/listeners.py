@@ -192,12 +192,11 @@ def register(app: App, services: Services) -> None:
                 departments, manager = service.modal_choices(
                     session=session, admins=admins, user_id=user
                 )
-            # The trigger is short-lived: open first, then acknowledge (well inside 3 s).
+            ack()
             client.views_open(
                 trigger_id=command["trigger_id"],
                 view=blocks.create_modal(departments=departments, manager=manager),
             )
-            ack()
             return
         if verb == "help":
             ack(response_type="ephemeral", text=USAGE)
@@ -323,6 +322,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={_field_of(error, present): error.message[:150]})
             return
         survey = created.survey
+        ack()  # the modal closes now; the confirmation follows as a DM
         client.chat_postMessage(
             channel=user,
             text=render(
@@ -343,7 +343,6 @@ def register(app: App, services: Services) -> None:
                 recurring=survey.cadence is not None,
             ),
         )
-        ack()
 
     def on_vote(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         # Stored and confirmed before the ack (a few milliseconds): the person sees it at once.
@@ -375,6 +374,7 @@ def register(app: App, services: Services) -> None:
         ack()
 
     def on_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()  # a refusal below reaches the person through the error path, as an ephemeral
         with services.store.unit_of_work(write=False) as session:
             survey, run, questions = service.open_run_for(
                 session=session,
@@ -389,7 +389,6 @@ def register(app: App, services: Services) -> None:
                 run_id=run.id or 0, title=survey.title, privacy=privacy, questions=questions
             ),
         )
-        ack()
 
     def on_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = _values(view)

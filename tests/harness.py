@@ -10,7 +10,7 @@ an injected clock, and a `run_due()` that does what the background ticks would, 
         harness.messages("C0GENERAL")                  # what people see
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +31,7 @@ from bot.store import Store, make_engine, upgrade
 from sandbox.driver import Ack, Driver
 from sandbox.server import Sandbox
 from sandbox.workspace import Message, View
-from tests.support import serve_wsgi
+from tests.support import serve_wsgi, wait_until
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Berlin
 
@@ -72,11 +72,24 @@ class Harness:
     def submit(self, who: str, view_id: str, values: dict[str, dict[str, dict[str, Any]]]) -> Ack:
         return self.driver.submit(self.user(who), view_id, values)
 
-    def open_view(self, who: str) -> View:
-        """The modal on top of this person's stack (fails if none is open)."""
-        view = self.slack.workspace.top_modal(self.user(who))
+    def open_view(self, who: str, *, other_than: str | None = None, timeout: float = 5.0) -> View:
+        """The modal on top of this person's stack, waiting for it: listeners acknowledge first
+        and open modals right after, as they must within Slack's 3 s. `other_than`: wait for a
+        modal other than this one (one left open with errors, say)."""
+        user = self.user(who)
+
+        def opened() -> bool:
+            top = self.slack.workspace.top_modal(user)
+            return top is not None and top.id != other_than
+
+        wait_until(opened, timeout=timeout)
+        view = self.slack.workspace.top_modal(user)
         assert view is not None, f"{who} has no open modal"
         return view
+
+    def wait_for(self, condition: Callable[[], object], *, timeout: float = 5.0) -> None:
+        """Wait for something a listener does after its acknowledgement (not for time to pass)."""
+        assert wait_until(condition, timeout=timeout), "the bot did not do it in time"
 
     # -- time and background work --------------------------------------------------------------
 
