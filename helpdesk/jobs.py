@@ -18,7 +18,7 @@ from helpdesk.service import Renderer
 logger = logging.getLogger("commons.helpdesk")
 
 TICK_ID = "helpdesk.tick"
-TICK_SECONDS = 5.0
+TICK_SECONDS = 2.0  # parents are edited and links sent soon after a change, yet cheaply
 
 
 class Messages(Protocol):

@@ -5,14 +5,17 @@ import logging
 import shlex
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sandbox.driver import Ack, Driver
 from sandbox.render import message_lines
 from sandbox.server import Sandbox
 from sandbox.workspace import Activity, User, View
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 PROMPT = "commons> "
 SETTLE_SECONDS = 0.4  # no new activity for this long: the bot is done answering
@@ -35,8 +38,17 @@ Look around:
 class Console:
     """Reads prompt lines, drives the bot as a person, and prints what the bot did."""
 
-    def __init__(self, sandbox: Sandbox, driver: Driver, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        driver: Driver,
+        out: TextIO = sys.stdout,
+        *,
+        outbox_due: Callable[[], int] | None = None,
+    ) -> None:
         self.sandbox = sandbox
+        # How many messages Commons' outbox may post right now: the console waits for them too.
+        self.outbox_due = outbox_due or (lambda: 0)
         self.workspace = sandbox.workspace
         self.driver = driver
         self.out = out
@@ -51,6 +63,9 @@ class Console:
         return user.name if user else user_id
 
     def channel_name(self, channel_id: str) -> str:
+        group = self.workspace.usergroups.get(channel_id)
+        if group is not None:
+            return group.handle
         channel = self.workspace.channels.get(channel_id)
         if channel is None:
             return channel_id
@@ -211,7 +226,7 @@ class Console:
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             current = len(self.workspace.activity_since(since))
-            if current != count:
+            if current != count or self.outbox_due() > 0:
                 count = current
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since >= SETTLE_SECONDS:
@@ -394,7 +409,7 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
             if not sandbox.hub.wait_for_connections(1, timeout=15):
                 print(f"Commons did not connect to the sandbox; see {log_file}", file=sys.stderr)
                 return 1
-            console = Console(sandbox, Driver(sandbox))
+            console = Console(sandbox, Driver(sandbox), outbox_due=lambda: _due(started.services))
             team = sandbox.team_domain
             print(
                 f"Commons is connected to the sandbox workspace '{team}' (Socket Mode, {db}).\n"
@@ -411,6 +426,23 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
             handler.close()  # type: ignore[no-untyped-call]
             started.close()
     return 0
+
+
+def _due(services: "Services") -> int:
+    """Outbox messages that may be posted now (the background tick posts them within a second)."""
+    from sqlmodel import col, func, select
+
+    from bot.models import Delivery
+
+    with services.store.unit_of_work(write=False) as session:
+        return int(
+            session.exec(
+                select(func.count()).where(
+                    col(Delivery.state).in_(("pending", "sending")),
+                    col(Delivery.not_before) <= services.clock.now(),
+                )
+            ).one()
+        )
 
 
 def _interactive(console: Console) -> None:

@@ -11,6 +11,7 @@ _CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _SPECIAL = re.compile(r"<!(channel|here|everyone)>")
 _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
+_DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
 
 
 def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
@@ -22,7 +23,9 @@ def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
     )
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-    text = _SUBTEAM.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = _SUBTEAM.sub(lambda m: "@" + (m.group(2) or channel_name(m.group(1))).lstrip("@"), text)
+    # Slack shows a date token in the reader's zone; the console shows its fallback text.
+    text = _DATE.sub(lambda m: m.group(1), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
