@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -105,9 +106,20 @@ def _settings(mode: Mode) -> Settings:
     return Settings.from_env(os.environ, mode=mode)
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: stop the way Ctrl-C would, so that background work finishes cleanly."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `commons` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    # Orchestrators stop processes with SIGTERM; without this the ticker and an in-flight post
+    # would die mid-way and wait out their lease instead of finishing.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     from bot.runtime import StartupError
 
     try:
@@ -131,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        logger.info("Commons stopped (SIGTERM)")
+        return 0
     return 2
 
 

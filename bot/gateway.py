@@ -13,7 +13,9 @@ from directory.service import ChannelRecord, GroupRecord, PersonRecord
 logger = logging.getLogger("commons.gateway")
 
 PAGE = 200  # Slack's recommended page size for users.list and conversations.list
-MAX_RATE_LIMIT_WAITS = 10
+# users.list is Tier 2 (20 a minute): 100,000 people in pages of 200 take about 25 minutes of
+# waiting, which a background job may do.
+MAX_RATE_LIMIT_WAITS = 1000
 
 
 def paged(client: WebClient, method: str, key: str, **arguments: Any) -> Iterator[dict[str, Any]]:

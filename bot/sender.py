@@ -136,6 +136,10 @@ class Sender:
         self.owner = owner
         self.config = config or SenderConfig()
         self.checkpoint = checkpoint
+        # A post's outcome is committed together with the next row's in-doubt mark: one
+        # transaction per message instead of two, and still always between two posts.
+        self._completion: tuple[Claimed, str, str] | None = None
+        self._paused_until: datetime | None = None
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -159,8 +163,23 @@ class Sender:
         claimed = self.claim()
         if claimed:
             self.checkpoint("claimed")
-        for row in claimed:
-            self._deliver(row)
+        self._paused_until = None
+        try:
+            for index, row in enumerate(claimed):
+                if self._paused_until is not None:
+                    # Slack said 429: the rest of the batch waits too, unposted and not in doubt.
+                    for rest in claimed[index:]:
+                        self._requeue(
+                            rest,
+                            "ratelimited",
+                            doubt=rest.in_doubt,
+                            not_before=self._paused_until,
+                            count_attempt=False,
+                        )
+                    break
+                self._deliver(row)
+        finally:
+            self._flush_completion()
         return len(claimed)
 
     # -- claiming ------------------------------------------------------------------------------
@@ -327,14 +346,17 @@ class Sender:
             self._requeue(row, f"connection: {type(error).__name__}", doubt=True)
             return
         self.checkpoint("posted")
-        self._complete(
-            row, channel=str(response.get("channel") or row.target), ts=str(response.get("ts"))
+        self._completion = (
+            row,
+            str(response.get("channel") or row.target),
+            str(response.get("ts")),
         )
 
     def _mark_in_doubt(self, row: Claimed) -> bool:
         """Commit 'a post is under way' (and renew the lease); False if the lease was lost."""
         now = self.clock.now()
         with self.store.unit_of_work() as session:
+            self._write_completion(session)
             result = session.execute(
                 update(Delivery)
                 .where(
@@ -345,6 +367,7 @@ class Sender:
                 .values(
                     in_doubt=True, lease_expires_at=now + self.config.lease, last_attempt_at=now
                 )
+                .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -391,6 +414,7 @@ class Sender:
             logger.info("Slack asked every sender to wait %s s (429)", retry_after)
             # A 429 is Slack's word that nothing was posted: not an attempt, and not in doubt.
             self._requeue(row, "ratelimited", doubt=False, not_before=until, count_attempt=False)
+            self._paused_until = until
             return
         if code in PERMANENT_ERRORS:
             self._fail(row, code)
@@ -432,23 +456,39 @@ class Sender:
         )
 
     def _complete(self, row: Claimed, *, channel: str, ts: str) -> None:
-        with self.store.unit_of_work() as session:
-            session.execute(
-                update(Delivery)
-                .where(col(Delivery.id) == row.id, col(Delivery.state).in_((SENDING, PENDING)))
-                .values(
-                    state=SENT,
-                    channel=channel,
-                    ts=ts,
-                    sent_at=self.clock.now(),
-                    in_doubt=False,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    error=None,
-                )
+        self._flush_completion()
+        self._completion = (row, channel, ts)
+        self._flush_completion()
+
+    def _flush_completion(self) -> None:
+        """Commit a post's outcome that is still waiting for the next row's transaction."""
+        if self._completion is not None:
+            with self.store.unit_of_work() as session:
+                self._write_completion(session)
+
+    def _write_completion(self, session: Session) -> None:
+        if self._completion is None:
+            return
+        row, channel, ts = self._completion
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == row.id, col(Delivery.state).in_((SENDING, PENDING)))
+            .values(
+                state=SENT,
+                channel=channel,
+                ts=ts,
+                sent_at=self.clock.now(),
+                in_doubt=False,
+                lease_owner=None,
+                lease_expires_at=None,
+                error=None,
             )
+            .execution_options(synchronize_session=False)
+        )
+        self._completion = None
 
     def _fail(self, row: Claimed, reason: str) -> None:
+        self._flush_completion()
         logger.warning("delivery %s failed: %s", row.id, reason)
         with self.store.unit_of_work() as session:
             session.execute(
@@ -472,6 +512,7 @@ class Sender:
         not_before: datetime | None = None,
         count_attempt: bool = True,
     ) -> None:
+        self._flush_completion()
         if not_before is None:
             backoff = min(300.0, 2.0 ** min(row.attempts, 8)) * (0.5 + random.random() / 2)
             not_before = self.clock.now() + timedelta(seconds=backoff)

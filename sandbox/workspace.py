@@ -229,6 +229,8 @@ class Workspace:
         self._response_urls: dict[str, ResponseUrl] = {}
         self._last_ts_us = 0
         self._ids = itertools.count(1)
+        # user id -> IM channel id: a fan-out opens tens of thousands of DMs, so no scanning.
+        self._dm_of: dict[str, str] = {}
 
     def _load_directory(self, data: dict[str, Any]) -> None:
         created = int(time.time()) - 86_400 * 365
@@ -313,10 +315,8 @@ class Workspace:
     def existing_dm(self, user_id: str) -> Channel | None:
         """The bot's IM channel with a user, if it was opened already."""
         with self.lock:
-            for channel in self.channels.values():
-                if channel.is_im and channel.im_user == user_id:
-                    return channel
-            return None
+            channel = self.channels.get(self._dm_of.get(user_id, ""))
+            return channel if channel is not None and channel.im_user == user_id else None
 
     def dm_channel_for(self, user_id: str) -> Channel:
         """The bot's IM channel with a user, created on first use.
@@ -342,6 +342,7 @@ class Workspace:
                     created=int(time.time()),
                 )
                 self.channels[channel.id] = channel
+                self._dm_of[user_id] = channel.id
             return channel
 
     # -- messages -------------------------------------------------------------------------

@@ -139,3 +139,13 @@ def test_bad_settings_stop_start_up_with_one_message_naming_each(tmp_path: Path)
         assert name in output
     assert "xoxp-user-token" not in output
     assert "Traceback" not in output
+
+
+def test_sigterm_stops_the_bot_cleanly(slack: Sandbox, tmp_path: Path) -> None:
+    port = free_port()
+    env = bot_env(slack, f"sqlite:///{tmp_path / 'commons.db'}")
+    with bot_process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path) as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+    assert "Commons stopped (SIGTERM)" in (tmp_path / "commons.log").read_text()
