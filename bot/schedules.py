@@ -415,6 +415,9 @@ def _grace_seconds(grace: timedelta) -> int:
     return int(grace.total_seconds())
 
 
+NOW_TOLERANCE = timedelta(seconds=30)
+
+
 def schedule_once(
     *,
     session: Session,
@@ -445,7 +448,9 @@ def schedule_once(
     if at.tzinfo is None:
         raise ValueError("schedule_once needs a timezone-aware datetime")
     now = clock.now()
-    if at < now:
+    # "Now", computed a moment ago by the caller, has passed by the time it gets here on a real
+    # clock: a little lag means "as soon as possible", only a real past time is refused.
+    if at < now - NOW_TOLERANCE:
         raise InvalidInput(f"That time has passed: pick a time after {now:%Y-%m-%d %H:%M} UTC.")
     schedule = Schedule(
         kind=kind,

@@ -43,8 +43,10 @@ def _element(element: dict[str, Any], user_name: Names, channel_name: Names) -> 
         style = f" {element['style']}" if element.get("style") else ""
         return f"[{label}]{style} (click {action})"
     if kind in ("static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"):
+        # The value is what a console user types after `submit block.action=`.
         options = [
-            _text(o.get("text"), user_name, channel_name) for o in element.get("options", [])
+            f"{_text(o.get('text'), user_name, channel_name)} [{o.get('value', '')}]"
+            for o in element.get("options", [])
         ]
         return f"<{kind}: {' | '.join(options)}> ({action})"
     if kind == "image":

@@ -572,3 +572,18 @@ def test_concurrent_claimers_run_every_occurrence_exactly_once(
 def test_the_recorder_is_a_schedule_handler() -> None:
     handler: ScheduleHandler = Recorder()
     assert handler is not None
+
+
+def test_a_one_off_for_now_is_accepted_on_a_clock_that_moves(store: Store) -> None:
+    """A caller computes "now", the real clock moves on before the schedule is written."""
+    clock = FixedClock(datetime(2026, 11, 24, 7, 58, 31, 250_000, tzinfo=UTC))
+    at = clock.now()
+    clock.advance(timedelta(milliseconds=40))
+    with store.unit_of_work() as session:
+        schedule = schedules.schedule_once(
+            session=session, clock=clock, kind="k", ref_id="1", at=at
+        )
+        assert schedule.next_run_at == at
+    clock.advance(timedelta(minutes=2))
+    with pytest.raises(InvalidInput, match="That time has passed"), store.unit_of_work() as session:
+        schedules.schedule_once(session=session, clock=clock, kind="k", ref_id="2", at=at)
