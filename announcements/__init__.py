@@ -1,1 +1,1 @@
-"""Announcements and town-hall notices: compose, approve, schedule, acknowledge (being built)."""
+"""Announcements and town-hall notices: compose, approve, schedule, acknowledge, ask and upvote."""

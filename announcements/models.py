@@ -1,1 +1,147 @@
-"""Tables of announcements (none yet)."""
+"""Tables of announcements and town halls: drafts, posts, acknowledgements, questions, votes."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class State(StrEnum):
+    """Where an announcement stands."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    CHANGES_REQUESTED = "changes_requested"
+    SCHEDULED = "scheduled"
+    RECURRING = "recurring"
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+
+
+class Announcement(SQLModel, table=True):
+    """What an author composed: the words, where it goes, when, and whether it must be read."""
+
+    __tablename__ = "announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=150)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # JSON list of channel ids.
+    channels: str = Field(sa_column=Column(Text, nullable=False))
+    department_id: int | None = None
+    must_read: bool = False
+    remind_after_days: int = 2
+    max_reminders: int = 2
+    # "now", "at" or "recurring".
+    when: str = Field(default="now", max_length=16)
+    at: datetime | None = None
+    rule: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    timezone: str = Field(default="UTC", max_length=64)
+    state: str = Field(default=State.DRAFT.value, max_length=24, index=True)
+    schedule_id: int | None = None
+    may_notify_everyone: bool = False
+    needs_approval: bool = False
+    reviewer_id: str | None = Field(default=None, max_length=32)
+    review_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    save_template_as: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnnouncementPost(SQLModel, table=True):
+    """One occurrence of an announcement that went out (a recurring one has several)."""
+
+    __tablename__ = "announcement_post"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "occurrence_at", name="uq_announcement_post"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    announcement_id: int = Field(foreign_key="announcement.id", index=True)
+    occurrence_at: datetime
+    posted_at: datetime
+    audience_count: int = 0
+    ack_count: int = 0
+    # The count the posted message shows; the refresh tick updates messages where it lags.
+    shown_count: int = 0
+    reminders_sent: int = 0
+
+
+class Acknowledgement(SQLModel, table=True):
+    """One person's acknowledgement of one post (the primary key makes a second click a no-op)."""
+
+    __tablename__ = "announcement_ack"
+
+    post_id: int = Field(foreign_key="announcement_post.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    acked_at: datetime
+
+
+class SavedTemplate(SQLModel, table=True):
+    """A template communications staff saved from an announcement."""
+
+    __tablename__ = "announcement_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=150)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=32)
+    created_at: datetime
+
+
+class AnnouncementConfig(SQLModel, table=True):
+    """Admin-set options of the feature (approval threshold, approval channel), one row a key."""
+
+    __tablename__ = "announcement_config"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=255)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime
+
+
+class TownHall(SQLModel, table=True):
+    """A town-hall meeting: its notice, reminders, and the questions people send in."""
+
+    __tablename__ = "townhall"
+
+    id: int | None = Field(default=None, primary_key=True)
+    host_id: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=150)
+    starts_at: datetime
+    timezone: str = Field(max_length=64)
+    duration_minutes: int = 60
+    place: str = Field(default="", max_length=500)
+    agenda: str = Field(default="", sa_column=Column(Text, nullable=False))
+    channels: str = Field(sa_column=Column(Text, nullable=False))
+    # JSON list of minutes before the start at which a reminder goes out.
+    reminders: str = Field(default="[1440, 60]", max_length=255)
+    may_notify_everyone: bool = False
+    state: str = Field(default="scheduled", max_length=16)
+    followups: int = 0
+    created_at: datetime
+
+
+class Question(SQLModel, table=True):
+    """A question for a town hall. Anonymous ones have no author id at all."""
+
+    __tablename__ = "townhall_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    townhall_id: int = Field(foreign_key="townhall.id", index=True)
+    author_id: str | None = Field(default=None, max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    votes: int = 0
+    created_at: datetime
+
+
+class Upvote(SQLModel, table=True):
+    """One person's vote for one question (the primary key makes a second vote a no-op)."""
+
+    __tablename__ = "townhall_upvote"
+
+    question_id: int = Field(foreign_key="townhall_question.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)

@@ -18,15 +18,28 @@ COMMANDS: tuple[CommandHelp, ...] = (
         name="/announce",
         summary="Compose an announcement in a form, get it approved, schedule it once or on a "
         "rhythm, and track who has read a must-read.",
-        usage=("/announce", "/announce list", "/announce stats <id>"),
-        available=False,
+        usage=(
+            "/announce",
+            "/announce list",
+            "/announce edit <id>",
+            "/announce cancel <id>",
+            "/announce delete <id>",
+            "/announce stats <id>",
+            "/announce config threshold <people> | approvals #channel",
+        ),
+        available=True,
     ),
     CommandHelp(
         name="/townhall",
         summary="Announce a town hall, collect questions (anonymous if you like) and rank them "
         "by votes for the host.",
-        usage=("/townhall",),
-        available=False,
+        usage=(
+            "/townhall",
+            "/townhall list",
+            "/townhall followup <id> <text>",
+            "/townhall cancel <id>",
+        ),
+        available=True,
     ),
     CommandHelp(
         name="/pulse",
