@@ -144,7 +144,9 @@ def test_bad_settings_stop_start_up_with_one_message_naming_each(tmp_path: Path)
 def test_sigterm_stops_the_bot_cleanly(slack: Sandbox, tmp_path: Path) -> None:
     port = free_port()
     env = bot_env(slack, f"sqlite:///{tmp_path / 'commons.db'}")
-    with bot_process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path) as process:
+    with bot_process(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+    ) as process:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
         process.terminate()
         assert process.wait(timeout=20) == 0
