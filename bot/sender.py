@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete, or_, update
+from sqlalchemy import Connection, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -355,9 +355,9 @@ class Sender:
     def _mark_in_doubt(self, row: Claimed) -> bool:
         """Commit 'a post is under way' (and renew the lease); False if the lease was lost."""
         now = self.clock.now()
-        with self.store.unit_of_work() as session:
-            self._write_completion(session)
-            result = session.execute(
+        with self.store.write_transaction() as connection:
+            self._write_completion(connection)
+            result = connection.execute(
                 update(Delivery)
                 .where(
                     col(Delivery.id) == row.id,
@@ -367,9 +367,8 @@ class Sender:
                 .values(
                     in_doubt=True, lease_expires_at=now + self.config.lease, last_attempt_at=now
                 )
-                .execution_options(synchronize_session=False)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)
 
     def _find_posted(self, row: Claimed) -> tuple[str, str] | None:
         """Look for this row's key among the conversation's newest messages (or the thread's).
@@ -463,14 +462,14 @@ class Sender:
     def _flush_completion(self) -> None:
         """Commit a post's outcome that is still waiting for the next row's transaction."""
         if self._completion is not None:
-            with self.store.unit_of_work() as session:
-                self._write_completion(session)
+            with self.store.write_transaction() as connection:
+                self._write_completion(connection)
 
-    def _write_completion(self, session: Session) -> None:
+    def _write_completion(self, connection: Connection) -> None:
         if self._completion is None:
             return
         row, channel, ts = self._completion
-        session.execute(
+        connection.execute(
             update(Delivery)
             .where(col(Delivery.id) == row.id, col(Delivery.state).in_((SENDING, PENDING)))
             .values(
@@ -483,7 +482,6 @@ class Sender:
                 lease_expires_at=None,
                 error=None,
             )
-            .execution_options(synchronize_session=False)
         )
         self._completion = None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -90,6 +90,16 @@ class Store:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """A bare connection in a write transaction, for the sender's hot path.
+
+        Same guarantees as a write unit of work (BEGIN IMMEDIATE on SQLite), without an ORM
+        session around it: the sender writes one small row per message, many times a second.
+        """
+        with self._write_engine.begin() as connection:
+            yield connection
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
