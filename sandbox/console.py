@@ -429,20 +429,27 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
 
 
 def _due(services: "Services") -> int:
-    """Outbox messages that may be posted now (the background tick posts them within a second)."""
+    """Schedules and outbox messages due now: the background ticks handle them within a second
+    or two, and what they post is part of the answer to what the person just did."""
     from sqlmodel import col, func, select
 
-    from bot.models import Delivery
+    from bot.models import Delivery, Schedule
 
+    now = services.clock.now()
     with services.store.unit_of_work(write=False) as session:
-        return int(
-            session.exec(
-                select(func.count()).where(
-                    col(Delivery.state).in_(("pending", "sending")),
-                    col(Delivery.not_before) <= services.clock.now(),
-                )
-            ).one()
-        )
+        messages = session.exec(
+            select(func.count()).where(
+                col(Delivery.state).in_(("pending", "sending")), col(Delivery.not_before) <= now
+            )
+        ).one()
+        schedules = session.exec(
+            select(func.count()).where(
+                Schedule.state == "active",
+                col(Schedule.next_run_at) <= now,
+                col(Schedule.kind).in_(list(services.schedule_handlers)),
+            )
+        ).one()
+        return int(messages) + int(schedules)
 
 
 def _interactive(console: Console) -> None:
