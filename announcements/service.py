@@ -909,14 +909,6 @@ def _send_for_review(
 
 def _tell(session: Session, clock: Clock, announcement: Announcement, text: str, key: str) -> None:
     campaign = f"announcement-{announcement.id}"
-    delivery.open_campaign(
-        session=session,
-        clock=clock,
-        campaign_id=campaign,
-        kind="announcement",
-        title=announcement.title,
-        owner_user_id=announcement.author_id,
-    )
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -928,6 +920,9 @@ def _tell(session: Session, clock: Clock, announcement: Announcement, text: str,
                 idempotency_key=f"ann:{announcement.id}:{key}",
             )
         ],
+        kind="announcement",
+        title=announcement.title,
+        owner_user_id=announcement.author_id,
     )
 
 
@@ -1127,14 +1122,6 @@ def remind(*, session: Session, clock: Clock, renderer: Renderer, post_id: int) 
     view = post_view(session, announcement, post)
     blocks = renderer.reminder(view)
     campaign = f"announcement-{announcement.id}"
-    delivery.open_campaign(
-        session=session,
-        clock=clock,
-        campaign_id=campaign,
-        kind="announcement",
-        title=announcement.title,
-        owner_user_id=announcement.author_id,
-    )
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -1148,6 +1135,9 @@ def remind(*, session: Session, clock: Clock, renderer: Renderer, post_id: int) 
             )
             for user_id in missing
         ),
+        kind="announcement",
+        title=announcement.title,
+        owner_user_id=announcement.author_id,
     )
     post.reminders_sent = number
     session.add(post)

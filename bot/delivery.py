@@ -150,6 +150,9 @@ def enqueue(
     campaign_id: str,
     messages: Iterable[OutboundMessage],
     chunk_size: int = 500,
+    kind: str | None = None,
+    title: str = "",
+    owner_user_id: str | None = None,
 ) -> EnqueueResult:
     """Add messages to the outbox, in the caller's transaction: all of them or none.
 
@@ -160,6 +163,8 @@ def enqueue(
         messages: any iterable; it is consumed in chunks, so a generator of 100,000 recipients
             never sits in memory at once.
         chunk_size: rows written per statement.
+        kind: when given, the campaign is opened first (with `title` and `owner_user_id`) if it
+            does not exist yet; otherwise it must exist already.
 
     Returns:
         How many were added, and how many keys were already there.
@@ -168,7 +173,16 @@ def enqueue(
         InvalidInput: a message is empty, too large, or badly addressed; nothing is written.
         NotFound: the campaign does not exist.
     """
-    if session.get(Campaign, campaign_id) is None:
+    if kind is not None:
+        open_campaign(
+            session=session,
+            clock=clock,
+            campaign_id=campaign_id,
+            kind=kind,
+            title=title,
+            owner_user_id=owner_user_id,
+        )
+    elif session.get(Campaign, campaign_id) is None:
         raise NotFound(f"There is no delivery campaign {campaign_id!r}.")
     added = duplicates = 0
     chunk: list[OutboundMessage] = []

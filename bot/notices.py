@@ -17,13 +17,6 @@ def tell_owner(*, session: Session, clock: Clock, schedule: Schedule, text: str,
     """DM the schedule's owner, once per `key`, in the caller's transaction; False if it has none."""
     if not schedule.owner_user_id:
         return False
-    delivery.open_campaign(
-        session=session,
-        clock=clock,
-        campaign_id=NOTICES_CAMPAIGN,
-        kind="notice",
-        title="Notices to authors",
-    )
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -35,6 +28,8 @@ def tell_owner(*, session: Session, clock: Clock, schedule: Schedule, text: str,
                 idempotency_key=f"notice:schedule:{schedule.id}:{key}"[:255],
             )
         ],
+        kind="notice",
+        title="Notices to authors",
     )
     return True
 

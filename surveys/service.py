@@ -839,14 +839,6 @@ def close_run(*, session: Session, clock: Clock, run: SurveyRun) -> bool:
         return True
     text = results_text(run_results(session=session, run=run))
     campaign = f"surveys:run:{run.id}"
-    delivery.open_campaign(
-        session=session,
-        clock=clock,
-        campaign_id=campaign,
-        kind="survey",
-        title=survey.title,
-        owner_user_id=survey.author_id,
-    )
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -858,6 +850,9 @@ def close_run(*, session: Session, clock: Clock, run: SurveyRun) -> bool:
                 idempotency_key=f"surveys:results:{run.id}",
             )
         ],
+        kind="survey",
+        title=survey.title,
+        owner_user_id=survey.author_id,
     )
     queue_upload(session=session, clock=clock, run=run, kind="charts", user_id=survey.author_id)
     return True

@@ -161,3 +161,28 @@ def test_failed_rows_can_be_retried_and_pending_ones_cancelled(store: Store) -> 
     with store.unit_of_work(write=False) as session:
         states = {r.state for r in session.exec(select(Delivery)).all()}
     assert states == {"cancelled"}
+
+
+def test_enqueue_opens_its_campaign_when_told_what_it_is(store: Store) -> None:
+    clock = FixedClock(NOW)
+    for _ in range(2):  # a retried job opens nothing twice and adds nothing twice
+        with store.unit_of_work() as session:
+            delivery.enqueue(
+                session=session,
+                clock=clock,
+                campaign_id="notices",
+                messages=[_message(1)],
+                kind="notice",
+                title="Notices",
+                owner_user_id="U0ALICE",
+            )
+    with store.unit_of_work(write=False) as session:
+        seen = delivery.progress(
+            session=session, clock=clock, campaign_id="notices", budget_per_minute=300
+        )
+    assert (seen.kind, seen.title, seen.owner_user_id, seen.total) == (
+        "notice",
+        "Notices",
+        "U0ALICE",
+        1,
+    )
