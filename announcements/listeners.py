@@ -17,6 +17,7 @@ from announcements import blocks, jobs, service, townhalls
 from announcements.blocks import Renderer
 from bot.commands import words
 from bot.errors import DomainError, InvalidInput
+from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
 from bot.mrkdwn import escape
 from bot.services import Services, Tick
 from bot.templating import render
@@ -26,92 +27,40 @@ logger = logging.getLogger("commons.announcements")
 ANNOUNCE_COMMAND = "/announce"
 TOWNHALL_COMMAND = "/townhall"
 
-StateValues = dict[str, dict[str, dict[str, Any]]]
-
-
-# -- reading modal state (Block Kit elements, or the console's plain text) --------------------
-
-
-def _raw(values: StateValues, block_id: str) -> str | list[str] | None:
-    for state in (values.get(block_id) or {}).values():
-        if "selected_options" in state:
-            return [o["value"] for o in state.get("selected_options") or []]
-        if "selected_conversations" in state:
-            return list(state.get("selected_conversations") or [])
-        if "selected_channels" in state:
-            return list(state.get("selected_channels") or [])
-        if "selected_option" in state:
-            option = state.get("selected_option")
-            return str(option["value"]) if option else ""
-        for key in ("selected_date", "selected_time", "selected_conversation", "selected_user"):
-            if key in state:
-                return str(state.get(key) or "")
-        if "value" in state:
-            return str(state.get("value") or "")
-    return None
-
-
-def _text(values: StateValues, block_id: str) -> str:
-    raw = _raw(values, block_id)
-    if raw is None:
-        return ""
-    return ",".join(raw) if isinstance(raw, list) else raw
-
-
-def _list(values: StateValues, block_id: str) -> list[str]:
-    raw = _raw(values, block_id)
-    if raw is None:
-        return []
-    if isinstance(raw, list):
-        return raw
-    # Typed text (the console): "#general, C0ENGHELP" or "mon wed".
-    return [
-        re.sub(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$", r"\1", part)
-        for part in re.split(r"[\s,]+", raw.strip())
-        if part
-    ]
-
-
-def _flag(values: StateValues, block_id: str) -> bool:
-    raw = _raw(values, block_id)
-    if isinstance(raw, list):
-        return bool(raw)
-    return (raw or "").strip().lower() in ("yes", "y", "true", "1", "on")
-
 
 def _draft(values: StateValues) -> service.Draft:
     return service.Draft(
-        title=_text(values, blocks.TITLE_BLOCK),
-        body=_text(values, blocks.BODY_BLOCK),
-        channels=_list(values, blocks.CHANNELS_BLOCK),
-        department=_text(values, blocks.DEPARTMENT_BLOCK),
-        must_read=_flag(values, blocks.MUST_READ_BLOCK),
-        remind_after_days=_text(values, blocks.REMIND_BLOCK),
-        when=_text(values, blocks.WHEN_BLOCK) or "now",
-        date=_text(values, blocks.DATE_BLOCK),
-        time=_text(values, blocks.TIME_BLOCK),
-        repeat=_text(values, blocks.REPEAT_BLOCK),
-        days=_list(values, blocks.DAYS_BLOCK),
-        month_day=_text(values, blocks.MONTH_DAY_BLOCK),
-        nth=_text(values, blocks.NTH_BLOCK),
-        weekday=_text(values, blocks.WEEKDAY_BLOCK),
-        template=_text(values, blocks.TEMPLATE_BLOCK),
-        save_as=_text(values, blocks.SAVE_AS_BLOCK),
+        title=field_text(values, blocks.TITLE_BLOCK),
+        body=field_text(values, blocks.BODY_BLOCK),
+        channels=field_list(values, blocks.CHANNELS_BLOCK),
+        department=field_text(values, blocks.DEPARTMENT_BLOCK),
+        must_read=field_flag(values, blocks.MUST_READ_BLOCK),
+        remind_after_days=field_text(values, blocks.REMIND_BLOCK),
+        when=field_text(values, blocks.WHEN_BLOCK) or "now",
+        date=field_text(values, blocks.DATE_BLOCK),
+        time=field_text(values, blocks.TIME_BLOCK),
+        repeat=field_text(values, blocks.REPEAT_BLOCK),
+        days=field_list(values, blocks.DAYS_BLOCK),
+        month_day=field_text(values, blocks.MONTH_DAY_BLOCK),
+        nth=field_text(values, blocks.NTH_BLOCK),
+        weekday=field_text(values, blocks.WEEKDAY_BLOCK),
+        template=field_text(values, blocks.TEMPLATE_BLOCK),
+        save_as=field_text(values, blocks.SAVE_AS_BLOCK),
     )
 
 
 def _townhall_input(values: StateValues) -> townhalls.TownHallInput:
-    reminders = _raw(values, blocks.TH_REMINDERS)
+    reminders = field_raw(values, blocks.TH_REMINDERS)
     return townhalls.TownHallInput(
-        title=_text(values, blocks.TH_TITLE),
-        date=_text(values, blocks.TH_DATE),
-        time=_text(values, blocks.TH_TIME),
-        zone=_text(values, blocks.TH_ZONE),
-        duration=_text(values, blocks.TH_DURATION),
-        place=_text(values, blocks.TH_PLACE),
-        agenda=_text(values, blocks.TH_AGENDA),
-        channels=_list(values, blocks.TH_CHANNELS),
-        reminders=None if reminders is None else _list(values, blocks.TH_REMINDERS),
+        title=field_text(values, blocks.TH_TITLE),
+        date=field_text(values, blocks.TH_DATE),
+        time=field_text(values, blocks.TH_TIME),
+        zone=field_text(values, blocks.TH_ZONE),
+        duration=field_text(values, blocks.TH_DURATION),
+        place=field_text(values, blocks.TH_PLACE),
+        agenda=field_text(values, blocks.TH_AGENDA),
+        channels=field_list(values, blocks.TH_CHANNELS),
+        reminders=None if reminders is None else field_list(values, blocks.TH_REMINDERS),
     )
 
 
@@ -293,7 +242,7 @@ def register(app: App, services: Services) -> None:
         user_id = body["user"]["id"]
         values = _state(body)
         chosen = body["actions"][0].get("selected_option") or {}
-        reference = str(chosen.get("value") or _text(values, blocks.TEMPLATE_BLOCK))
+        reference = str(chosen.get("value") or field_text(values, blocks.TEMPLATE_BLOCK))
         meta = body["view"].get("private_metadata") or ""
         ctx = compose_context(user_id, int(meta) if meta.isdigit() else None)
         with store.unit_of_work(write=False) as session:
@@ -403,7 +352,7 @@ def register(app: App, services: Services) -> None:
                     policy=policy,
                     reviewer=body["user"]["id"],
                     announcement_id=int(announcement_id),
-                    note=_text(_state(body), blocks.NOTE_BLOCK),
+                    note=field_text(_state(body), blocks.NOTE_BLOCK),
                 )
         except DomainError as error:
             ack(response_action="errors", errors=_errors(error, blocks.NOTE_BLOCK))
@@ -518,7 +467,7 @@ def register(app: App, services: Services) -> None:
 
     def on_ask_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = _state(body)
-        anonymous = _flag(values, blocks.TH_ANONYMOUS)
+        anonymous = field_flag(values, blocks.TH_ANONYMOUS)
         try:
             with store.unit_of_work() as session:
                 townhalls.ask(
@@ -526,7 +475,7 @@ def register(app: App, services: Services) -> None:
                     clock=clock,
                     townhall_id=int(view.get("private_metadata") or 0),
                     user_id=body["user"]["id"],
-                    text=_text(values, blocks.TH_QUESTION),
+                    text=field_text(values, blocks.TH_QUESTION),
                     anonymous=anonymous,
                 )
         except DomainError as error:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands import channel_ref, user_ref, usergroup_ref
 from bot.errors import DomainError, InvalidInput, NotFound
+from bot.forms import field_text
 from bot.services import Services, Subcommand
 from bot.templating import render
 from helpdesk import blocks, jobs, service
@@ -50,15 +51,6 @@ class SlackMessages:
             logger.warning("chat.update refused: %s", error.response.get("error"))
             return False
         return True
-
-
-def _state_value(values: dict[str, Any], block_id: str) -> str:
-    """A modal field's value, from a select or from plain text (the sandbox console sends text)."""
-    state: dict[str, Any] = next(iter((values.get(block_id) or {}).values()), {}) or {}
-    selected = state.get("selected_option")
-    if isinstance(selected, dict):
-        return str(selected.get("value") or "")
-    return str(state.get("value") or "")
 
 
 def _request_id(value: str | None) -> int:
@@ -130,8 +122,8 @@ def register(app: App, services: Services) -> None:
         values = view["state"]["values"]
         meta = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
-        category = _state_value(values, blocks.CATEGORY_BLOCK)
-        desk_key = _state_value(values, blocks.DESK_BLOCK)
+        category = field_text(values, blocks.CATEGORY_BLOCK)
+        desk_key = field_text(values, blocks.DESK_BLOCK)
         if category and ":" in category:
             category_desk, _, category = category.partition(":")
             if category_desk != desk_key:
@@ -149,9 +141,9 @@ def register(app: App, services: Services) -> None:
                     desk_ref=desk_key,
                     requester_id=meta.get("requester") or user,
                     opened_by=user,
-                    summary=_state_value(values, blocks.SUMMARY_BLOCK),
-                    details=_state_value(values, blocks.DETAILS_BLOCK),
-                    priority=_state_value(values, blocks.PRIORITY_BLOCK) or "normal",
+                    summary=field_text(values, blocks.SUMMARY_BLOCK),
+                    details=field_text(values, blocks.DETAILS_BLOCK),
+                    priority=field_text(values, blocks.PRIORITY_BLOCK) or "normal",
                     category=category or None,
                     source="shortcut" if meta.get("ts") else "modal",
                     source_channel=meta.get("channel"),
@@ -270,7 +262,7 @@ def register(app: App, services: Services) -> None:
                     clock=clock,
                     actor=body["user"]["id"],
                     request_id=_request_id(view.get("private_metadata")),
-                    comment=_state_value(view["state"]["values"], blocks.COMMENT_BLOCK),
+                    comment=field_text(view["state"]["values"], blocks.COMMENT_BLOCK),
                 )
         except DomainError as error:
             ack(response_action="errors", errors={blocks.COMMENT_BLOCK: error.message[:500]})

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.commands import words
 from bot.errors import DomainError, InvalidInput
+from bot.forms import element_value
 from bot.gateway import paged
 from bot.services import Services, Tick
 from bot.templating import render
@@ -33,22 +34,11 @@ USAGE = (
 )
 
 
-def _state_value(state: dict[str, Any]) -> str | list[str]:
-    """What a person picked or typed in one input, whatever its element type."""
-    if state.get("selected_options") is not None:
-        return [str(o["value"]) for o in state["selected_options"]]
-    if state.get("selected_option"):
-        return str(state["selected_option"]["value"])
-    if state.get("selected_conversation"):
-        return str(state["selected_conversation"])
-    return str(state.get("value") or "")
-
-
 def _values(view: dict[str, Any]) -> dict[str, str | list[str]]:
     out: dict[str, str | list[str]] = {}
     for block_id, actions in view.get("state", {}).get("values", {}).items():
         for state in actions.values():
-            out[block_id] = _state_value(state)
+            out[block_id] = element_value(state) or ""
     return out
 
 
