@@ -1,8 +1,8 @@
 """Modal values read the same from Slack's element payloads and from the console's typed text."""
 
-from bot.forms import field_flag, field_list, field_raw, field_text
+from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
 
-VALUES = {
+VALUES: StateValues = {
     "kind": {"a": {"type": "static_select", "selected_option": {"value": "enps"}}},
     "days": {"a": {"type": "checkboxes", "selected_options": [{"value": "mon"}, {"value": "wed"}]}},
     "where": {"a": {"type": "multi_conversations_select", "selected_conversations": ["C1", "C2"]}},
