@@ -38,12 +38,17 @@ STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 502: "bad_gateway"}
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One Web API call as the server saw it (status 0: the connection was dropped)."""
+    """One Web API call as the server saw it (status 0: the connection was dropped).
+
+    `started` and `at` are when the request arrived and when it was answered (time.monotonic()):
+    calls whose spans overlap were in flight together.
+    """
 
     method: str
     status: int
     error: str | None
     at: float
+    started: float
 
 
 class Sandbox:
@@ -312,6 +317,18 @@ class Sandbox:
         with self._calls_lock:
             return [c for c in self._calls if method is None or c.method == method]
 
+    def peak_in_flight(self, method: str) -> int:
+        """The most calls of `method` that were in flight together (answered ones included)."""
+        steps = sorted(
+            [(call.started, 1) for call in self.calls(method)]
+            + [(call.at, -1) for call in self.calls(method)]
+        )
+        peak = current = 0
+        for _, step in steps:  # an answer at the same instant as an arrival counts first
+            current += step
+            peak = max(peak, current)
+        return peak
+
     def reset(self) -> None:
         """Forget messages, views, activity, calls and faults; keep the directory."""
         self.workspace.reset()
@@ -320,29 +337,30 @@ class Sandbox:
         with self._calls_lock:
             self._calls.clear()
 
-    def _record(self, method: str, status: int, error: str | None) -> None:
+    def _record(self, method: str, status: int, error: str | None, started: float) -> None:
         with self._calls_lock:
-            self._calls.append(CallRecord(method, status, error, time.monotonic()))
+            self._calls.append(CallRecord(method, status, error, time.monotonic(), started))
 
     # -- the Web API ----------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
+        started = time.monotonic()
         method = request.match_info["method"]
         spec = method_spec(method)
         if spec is None:
-            self._record(method, 404, "unknown_method")
+            self._record(method, 404, "unknown_method", started)
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         fault = self.faults.pick(method)
         if fault is not None:
             if fault.latency > 0:
                 await asyncio.sleep(fault.latency)
             if fault.drop == "before":
-                self._record(method, 0, "dropped_before")
+                self._record(method, 0, "dropped_before", started)
                 return self._drop(request)
             if fault.status is not None:
-                return self._fault_response(method, fault)
+                return self._fault_response(method, fault, started)
             if fault.error is not None and fault.drop is None:
-                self._record(method, 200, fault.error)
+                self._record(method, 200, fault.error, started)
                 return web.json_response({"ok": False, "error": fault.error})
         headers: dict[str, str] = {}
         try:
@@ -363,12 +381,12 @@ class Sandbox:
             logger.exception("sandbox: %s failed", method)
             body, status = {"ok": False, "error": "internal_error"}, 500
         if fault is not None and fault.drop == "after":
-            self._record(method, 0, "dropped_after")
+            self._record(method, 0, "dropped_after", started)
             return self._drop(request)
-        self._record(method, status, None if body.get("ok") else str(body.get("error")))
+        self._record(method, status, None if body.get("ok") else str(body.get("error")), started)
         return web.json_response(body, status=status, headers=headers)
 
-    def _fault_response(self, method: str, fault: FaultRule) -> web.Response:
+    def _fault_response(self, method: str, fault: FaultRule, started: float) -> web.Response:
         status = fault.status or 500
         error = fault.error or STATUS_ERRORS.get(status, "internal_error")
         headers: dict[str, str] = {}
@@ -376,7 +394,7 @@ class Sandbox:
             headers["Retry-After"] = str(max(1, fault.retry_after or 1))
         elif fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
-        self._record(method, status, error)
+        self._record(method, status, error, started)
         return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
 
     @staticmethod
@@ -436,6 +454,7 @@ class Sandbox:
         return web.Response(body=upload.content, content_type="application/octet-stream")
 
     async def _response(self, request: web.Request) -> web.Response:
+        started = time.monotonic()
         try:
             body = await _read_args(request)
             if isinstance(body.get("payload"), str):
@@ -446,7 +465,8 @@ class Sandbox:
             result, status = exc.body(), exc.status
         except json.JSONDecodeError:
             result, status = {"ok": False, "error": "invalid_payload"}, 400
-        self._record("response_url", status, None if result.get("ok") else result.get("error"))
+        error = None if result.get("ok") else result.get("error")
+        self._record("response_url", status, error, started)
         return web.json_response(result, status=status)
 
     # -- control routes -------------------------------------------------------------------
