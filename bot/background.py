@@ -3,13 +3,14 @@
 import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import timedelta
 
 from slack_sdk import WebClient
 
 from bot import inbound
-from bot.gateway import SlackDirectory
+from bot.gateway import ReadStopped, SlackDirectory
 from bot.sender import Sender, SenderConfig
 from bot.services import Services
 from bot.ticker import Ticker
@@ -44,7 +45,7 @@ class Background:
             client,
             services.clock,
             owner=owner_id(),
-            config=sender_config or SenderConfig(limits=services.post_limits),
+            config=sender_config or SenderConfig.for_limits(services.post_limits),
         )
         self.ticker = Ticker(
             services.store,
@@ -59,7 +60,8 @@ class Background:
         self.ticker.add_tick(
             HOUSEKEEPING_JOB_ID, self.housekeeping, timedelta(hours=1).total_seconds()
         )
-        self.directory = SlackDirectory(client)
+        self.stopping = threading.Event()
+        self.directory = SlackDirectory(client, stop=self.stopping)
         self.ticker.add_tick(
             DIRECTORY_JOB_ID,
             self.sync_directory,
@@ -72,7 +74,12 @@ class Background:
 
     def sync_directory(self) -> None:
         """Read people, departments and channels from Slack (at start, then daily)."""
-        sync_directory(store=self.services.store, clock=self.services.clock, source=self.directory)
+        try:
+            sync_directory(
+                store=self.services.store, clock=self.services.clock, source=self.directory
+            )
+        except ReadStopped:
+            logger.info("directory sync left off for shutdown; the next start reads it again")
 
     def housekeeping(self) -> None:
         """Forget inbound event ids older than any retry."""
@@ -87,5 +94,10 @@ class Background:
         logger.info("background work started (schedules, outbox, housekeeping)")
 
     def stop(self) -> None:
-        """Stop ticking, letting a running tick finish."""
+        """Stop ticking, letting a running tick (and its posts under way) finish.
+
+        A directory sync waiting out a rate limit gives up instead (it has written nothing yet).
+        """
+        self.stopping.set()
         self.ticker.shutdown(wait=True)
+        self.sender.close()

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import col
 
 from bot.models import RateBucket
 
@@ -29,71 +30,69 @@ class PostLimits:
         return max(1.0, self.rate_per_second * self.burst_seconds)
 
 
-def _locked_bucket(session: Session, name: str, now: datetime, capacity: float) -> RateBucket:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(RateBucket) if dialect == "postgresql" else sqlite.insert(RateBucket)
-    session.execute(
-        insert.values(name=name, tokens=capacity, refreshed_at=now).on_conflict_do_nothing(
-            index_elements=["name"]
+@dataclass
+class Bucket:
+    """One bucket, read under its lock: change it in memory, then `save` it in the same transaction."""
+
+    name: str
+    tokens: float
+    refreshed_at: datetime
+    paused_until: datetime | None
+
+    def refill(self, *, now: datetime, rate_per_second: float, capacity: float) -> float:
+        """Bring the tokens up to `now`; returns how many may be taken now (0 while paused)."""
+        elapsed = max(0.0, (now - self.refreshed_at).total_seconds())
+        self.tokens = min(capacity, self.tokens + elapsed * rate_per_second)
+        self.refreshed_at = max(now, self.refreshed_at)
+        if self.paused_until is not None and self.paused_until > now:
+            return 0.0
+        return self.tokens
+
+
+def lock(connection: Connection, *, name: str, now: datetime, capacity: float) -> Bucket:
+    """Read the bucket `name` for update, creating it full if it does not exist yet.
+
+    On PostgreSQL replicas queue here (SELECT ... FOR UPDATE); on SQLite the write transaction's
+    BEGIN IMMEDIATE already serialises them.
+    """
+    postgres = connection.dialect.name == "postgresql"
+    query = select(
+        col(RateBucket.tokens), col(RateBucket.refreshed_at), col(RateBucket.paused_until)
+    ).where(col(RateBucket.name) == name)
+    if postgres:
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is None:
+        insert = postgresql.insert(RateBucket) if postgres else sqlite.insert(RateBucket)
+        connection.execute(
+            insert.values(name=name, tokens=capacity, refreshed_at=now).on_conflict_do_nothing(
+                index_elements=["name"]
+            )
+        )
+        row = connection.execute(query).one()
+    return Bucket(name, float(row.tokens), row.refreshed_at, row.paused_until)
+
+
+def save(connection: Connection, bucket: Bucket) -> None:
+    """Write back a bucket read with `lock`."""
+    connection.execute(
+        update(RateBucket)
+        .where(col(RateBucket.name) == bucket.name)
+        .values(
+            tokens=bucket.tokens,
+            refreshed_at=bucket.refreshed_at,
+            paused_until=bucket.paused_until,
         )
     )
-    query = select(RateBucket).where(RateBucket.name == name)
-    if dialect == "postgresql":
-        # Replicas queue here for the bucket; SQLite's BEGIN IMMEDIATE already serialises writers.
-        query = query.with_for_update()
-    return session.exec(query.execution_options(populate_existing=True)).one()
 
 
-def take(
-    session: Session,
-    *,
-    name: str,
-    now: datetime,
-    rate_per_second: float,
-    capacity: float,
-    wanted: int,
-) -> int:
-    """Take up to `wanted` tokens from the bucket `name`; returns how many were granted (maybe 0)."""
-    bucket = _locked_bucket(session, name, now, capacity)
-    if bucket.paused_until is not None and bucket.paused_until > now:
-        return 0
-    elapsed = max(0.0, (now - bucket.refreshed_at).total_seconds())
-    tokens = min(capacity, bucket.tokens + elapsed * rate_per_second)
-    granted = max(0, min(wanted, int(tokens)))
-    bucket.tokens = tokens - granted
-    bucket.refreshed_at = now
-    session.add(bucket)
-    return granted
-
-
-def give_back(session: Session, *, name: str, now: datetime, capacity: float, count: int) -> None:
-    """Return tokens taken but not used (fewer rows were ready than the bucket allowed)."""
-    if count <= 0:
-        return
-    bucket = _locked_bucket(session, name, now, capacity)
-    bucket.tokens = min(capacity, bucket.tokens + count)
-    session.add(bucket)
-
-
-def pause(session: Session, *, name: str, now: datetime, until: datetime, capacity: float) -> None:
+def pause(
+    connection: Connection, *, name: str, now: datetime, until: datetime, capacity: float
+) -> None:
     """Stop every replica from drawing on `name` until `until` (Slack answered 429 Retry-After)."""
-    bucket = _locked_bucket(session, name, now, capacity)
+    bucket = lock(connection, name=name, now=now, capacity=capacity)
     if bucket.paused_until is None or bucket.paused_until < until:
         bucket.paused_until = until
     bucket.tokens = 0.0
-    bucket.refreshed_at = until
-    session.add(bucket)
-
-
-def seconds_until_token(
-    session: Session, *, name: str, now: datetime, rate_per_second: float
-) -> float:
-    """How long until the bucket can grant a token again (0 when it can now)."""
-    bucket = session.get(RateBucket, name)
-    if bucket is None:
-        return 0.0
-    if bucket.paused_until is not None and bucket.paused_until > now:
-        return (bucket.paused_until - now).total_seconds()
-    elapsed = max(0.0, (now - bucket.refreshed_at).total_seconds())
-    missing = 1.0 - (bucket.tokens + elapsed * rate_per_second)
-    return max(0.0, missing / rate_per_second) if rate_per_second > 0 else 1.0
+    bucket.refreshed_at = max(until, bucket.refreshed_at)
+    save(connection, bucket)

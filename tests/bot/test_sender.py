@@ -54,6 +54,13 @@ def _enqueue(
         delivery.enqueue(session=session, clock=clock, campaign_id=campaign, messages=messages)
 
 
+def _enqueue_dms(store: Store, clock: Clock, people: list[str]) -> None:
+    """One DM to each person, keyed by their id."""
+    _enqueue(
+        store, clock, [OutboundMessage(target=p, text="Hi", idempotency_key=p) for p in people]
+    )
+
+
 def _rows(store: Store) -> dict[str, Delivery]:
     with store.unit_of_work(write=False) as session:
         return {r.idempotency_key: r for r in session.exec(select(Delivery)).all()}
@@ -266,6 +273,99 @@ def test_a_crash_after_the_claim_loses_nothing(store: Store, slack: Sandbox) -> 
     _sender(store, slack, clock, "survivor").drain()
     assert posted_keys(slack) == Counter({"kBOB": 1, "kCAROL": 1, "kDAVE": 1})
     assert slack.calls("conversations.history") == []  # never posted, so nothing was in doubt
+
+
+def test_a_wave_of_posts_is_in_flight_together_and_never_more(store: Store) -> None:
+    people = generated_people(8)
+    with Sandbox(workspace_with_people(8)) as slack:
+        slack.add_fault(FaultRule(method="chat.postMessage", latency=0.2))
+        clock = FixedClock(NOW)
+        _enqueue_dms(store, clock, people)
+        sender = _sender(store, slack, clock, batch_size=8, concurrency=4)
+        try:
+            assert sender.run_once() == 8
+        finally:
+            sender.close()
+        assert posted_keys(slack) == Counter({p: 1 for p in people})
+        assert 2 <= slack.peak_in_flight("chat.postMessage") <= 4
+
+
+def test_a_crash_in_the_middle_of_a_batch_leaves_only_one_wave_in_doubt(store: Store) -> None:
+    people = generated_people(9)
+    with Sandbox(workspace_with_people(9)) as slack:
+        clock = FixedClock(NOW)
+        _enqueue_dms(store, clock, people)
+        posted = 0
+
+        def die_in_the_second_wave(point: str) -> None:
+            nonlocal posted
+            if point == "posted":
+                posted += 1
+                if posted == 4:
+                    raise Crash
+
+        doomed = Sender(
+            store,
+            _client(slack),
+            clock,
+            owner="doomed",
+            config=SenderConfig(batch_size=9, concurrency=3),
+            checkpoint=die_in_the_second_wave,
+        )
+        with pytest.raises(Crash):
+            doomed.drain()
+        doomed.close()
+        rows = _rows(store).values()
+        assert sorted((r.state, r.in_doubt) for r in rows) == sorted(
+            [("sent", False)] * 3 + [("sending", True)] * 3 + [("sending", False)] * 3
+        )
+        clock.advance(timedelta(seconds=61))
+        _sender(store, slack, clock, "survivor", batch_size=9).drain()
+        assert posted_keys(slack) == Counter({p: 1 for p in people})
+        assert len(slack.calls("conversations.history")) == 3  # the second wave, and only it
+
+
+def test_a_slow_batch_keeps_the_lease_of_its_later_rows(store: Store) -> None:
+    people = generated_people(6)
+    with Sandbox(workspace_with_people(6)) as slack:
+        clock = FixedClock(NOW)
+        _enqueue_dms(store, clock, people)
+        leases: list[datetime | None] = []
+        posted = 0
+
+        def slack_is_slow(point: str) -> None:
+            nonlocal posted
+            if point != "posted":
+                return
+            posted += 1
+            if posted == 1:
+                clock.advance(timedelta(seconds=35))  # the first wave took more than half the lease
+            if posted == 3:  # the second wave is out: what of the third, not yet marked?
+                leases.extend(r.lease_expires_at for r in _rows(store).values() if not r.in_doubt)
+
+        sender = Sender(
+            store,
+            _client(slack),
+            clock,
+            owner="s1",
+            config=SenderConfig(batch_size=6, concurrency=2, lease=timedelta(seconds=60)),
+            checkpoint=slack_is_slow,
+        )
+        sender.drain()
+        sender.close()
+        renewed = NOW + timedelta(seconds=35 + 60)
+        assert [lease for lease in leases if lease is not None] == [renewed, renewed]
+        assert posted_keys(slack) == Counter({p: 1 for p in people})
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "in_flight", "batch"),
+    [(60, 2, 20), (300, 3, 20), (1200, 10, 20), (6000, 32, 64)],
+)
+def test_the_posts_in_flight_follow_the_budget(per_minute: int, in_flight: int, batch: int) -> None:
+    config = SenderConfig.for_limits(pacing.PostLimits(per_minute=per_minute))
+    assert (config.concurrency, config.batch_size) == (in_flight, batch)
+    assert config.batch_size >= 2 * config.concurrency
 
 
 def test_2000_messages_through_429s_5xx_and_dropped_connections_arrive_exactly_once(
