@@ -1,7 +1,7 @@
 """The Slack gateway: paged Web API reads the domain needs, turned into plain records."""
 
 import logging
-import time
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +18,24 @@ PAGE = 200  # Slack's recommended page size for users.list and conversations.lis
 MAX_RATE_LIMIT_WAITS = 1000
 
 
-def paged(client: WebClient, method: str, key: str, **arguments: Any) -> Iterator[dict[str, Any]]:
-    """Every item of a cursor-paginated method; waits out 429s (this runs in background jobs only)."""
+class ReadStopped(Exception):
+    """Commons is stopping: a paged read waiting out a rate limit gave up (nothing was written)."""
+
+
+def paged(
+    client: WebClient,
+    method: str,
+    key: str,
+    *,
+    stop: threading.Event | None = None,
+    **arguments: Any,
+) -> Iterator[dict[str, Any]]:
+    """Every item of a cursor-paginated method; waits out 429s (this runs in background jobs only).
+
+    A wait ends early with ReadStopped when `stop` is set, so that shutting down does not wait
+    for a long read (users.list at 20 pages a minute).
+    """
+    stop = stop or threading.Event()
     cursor: str | None = None
     waits = 0
     while True:
@@ -36,7 +52,8 @@ def paged(client: WebClient, method: str, key: str, **arguments: Any) -> Iterato
                     )
                 )
                 logger.info("%s is rate limited; waiting %s s", method, delay)
-                time.sleep(delay)
+                if stop.wait(delay):
+                    raise ReadStopped(method) from error
                 continue
             raise
         yield from page.get(key) or []
@@ -48,11 +65,12 @@ def paged(client: WebClient, method: str, key: str, **arguments: Any) -> Iterato
 class SlackDirectory:
     """The workspace's people, user groups and channels, read from Slack in pages."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, stop: threading.Event | None = None) -> None:
         self.client = client
+        self.stop = stop or threading.Event()
 
     def people(self) -> Iterator[PersonRecord]:
-        for member in paged(self.client, "users.list", "members"):
+        for member in paged(self.client, "users.list", "members", stop=self.stop):
             profile = member.get("profile") or {}
             yield PersonRecord(
                 slack_id=member["id"],
@@ -83,7 +101,11 @@ class SlackDirectory:
 
     def channels(self) -> Iterator[ChannelRecord]:
         for channel in paged(
-            self.client, "conversations.list", "channels", types="public_channel,private_channel"
+            self.client,
+            "conversations.list",
+            "channels",
+            stop=self.stop,
+            types="public_channel,private_channel",
         ):
             yield ChannelRecord(
                 slack_id=channel["id"],

@@ -1,5 +1,6 @@
 """The directory: a sync from Slack (through the real gateway and the sandbox), roles, and who may post where."""
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -8,12 +9,14 @@ from slack_sdk import WebClient
 
 from bot.clock import FixedClock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.gateway import SlackDirectory
+from bot.gateway import ReadStopped, SlackDirectory
 from bot.store import Store
 from directory import service
 from directory.jobs import sync_directory
 from directory.models import Role
+from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
+from tests.support import wait_until
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 ADMINS = ("U0ALICE",)
@@ -179,3 +182,28 @@ def test_an_admin_links_a_department_to_a_channel(synced: Store) -> None:
         assert department.channel_set_by_admin
     with pytest.raises(NotFound, match="Departments: @"), synced.unit_of_work() as session:
         service.find_department(session=session, reference="@legal")
+
+
+def test_a_sync_waiting_out_a_rate_limit_gives_up_when_commons_stops(
+    store: Store, slack: Sandbox
+) -> None:
+    slack.add_fault(FaultRule(method="users.list", status=429, retry_after=600))
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
+    stop = threading.Event()
+    outcome: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            sync_directory(store=store, clock=FixedClock(NOW), source=SlackDirectory(client, stop))
+        except BaseException as error:  # the test looks at what ended the sync
+            outcome.append(error)
+
+    reader = threading.Thread(target=sync)
+    reader.start()
+    wait_until(lambda: len(slack.calls("users.list")) >= 1)
+    stop.set()
+    reader.join(timeout=30)  # not the 600 s Slack asked for
+    assert not reader.is_alive()
+    assert [type(error) for error in outcome] == [ReadStopped]
+    with store.unit_of_work(write=False) as session:
+        assert service.active_people_ids(session=session) == []  # nothing half-written
