@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,10 @@ class Run:
     replicas: int
     database: str | None
     store_only: bool
-    batch_size: int
+    batch_size: int | None
+    concurrency: int | None
     sandbox_burst: int | None
+    post_latency: float
     timeout: float
 
 
@@ -115,9 +117,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size",
         type=int,
-        default=SenderConfig().batch_size,
-        help=f"rows per claim, in-process sender only (default {SenderConfig().batch_size}, "
-        "as in production)",
+        help="rows per claim, in-process sender only (default: what `commons serve` uses at "
+        "--per-minute, see SenderConfig.for_limits)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="posts in flight at once, in-process sender only (default: as --batch-size)",
+    )
+    parser.add_argument(
+        "--post-latency",
+        type=float,
+        default=0.0,
+        help="seconds the sandbox takes to answer each chat.postMessage (default 0; Slack takes "
+        "a few hundred milliseconds)",
     )
     parser.add_argument(
         "--sandbox-burst",
@@ -136,8 +149,11 @@ def _parser() -> argparse.ArgumentParser:
 def _parse(argv: list[str] | None) -> Run:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.recipients < 1 or args.per_minute < 1 or args.replicas < 1 or args.batch_size < 1:
-        parser.error("--recipients, --per-minute, --replicas and --batch-size must be positive")
+    numbers = (args.recipients, args.per_minute, args.replicas, args.batch_size, args.concurrency)
+    if any(number is not None and number < 1 for number in numbers):
+        parser.error(
+            "--recipients, --per-minute, --replicas, --batch-size and --concurrency must be positive"
+        )
     if args.replicas > 1:
         if args.store_only:
             parser.error("--store-only runs in this process; leave out --replicas")
@@ -158,7 +174,9 @@ def _parse(argv: list[str] | None) -> Run:
         database=args.database,
         store_only=args.store_only,
         batch_size=args.batch_size,
+        concurrency=args.concurrency,
         sandbox_burst=args.sandbox_burst,
+        post_latency=args.post_latency,
         timeout=timeout,
     )
 
@@ -237,6 +255,7 @@ def _show_outcome(
     if slack.busiest_60s is not None:
         show("busiest 60 s window (posts)", slack.busiest_60s)
     show("chat.postMessage calls by HTTP status", dict(sorted(slack.statuses.items())))
+    show("posts in flight together, at most", slack.peak_in_flight)
     show(
         "429s / calls",
         f"{slack.ratelimited} / {slack.calls} ({100 * slack.ratelimited / max(1, slack.calls):.2f} %)",
@@ -254,6 +273,17 @@ def _show_outcome(
 # -- one process: the sender in this process, on Commons' own ticks ----------------------------
 
 
+def _sender_config(run: Run, limits: PostLimits) -> SenderConfig:
+    """What `commons serve` would use at --per-minute, with the command line's overrides."""
+    chosen = SenderConfig.for_limits(PostLimits(per_minute=run.per_minute))
+    return replace(
+        chosen,
+        limits=limits,
+        batch_size=run.batch_size or chosen.batch_size,
+        concurrency=run.concurrency or chosen.concurrency,
+    )
+
+
 def _tick(sender: Sender, stop: threading.Event) -> None:
     """The outbox tick of bot/background.py: drain for 0.9 s every 1 s; a late tick is not made up."""
     next_at = time.monotonic()
@@ -267,19 +297,22 @@ def _in_process(run: Run, database_url: str, store: Store) -> None:
     campaign = f"bench-{uuid.uuid4().hex[:8]}"
     prefix = f"{campaign}:"
     with SandboxProcess(
-        people=run.recipients, per_minute=run.per_minute, burst=run.sandbox_burst
+        people=run.recipients,
+        per_minute=run.per_minute,
+        burst=run.sandbox_burst,
+        latency=run.post_latency,
     ) as slack:
         show("recipients", run.recipients)
         show("senders", "1, in this process (the outbox tick: drain 0.9 s every 1 s)")
+        config = _sender_config(run, PostLimits(per_minute=run.per_minute))
+        show("batch size, posts in flight at once", f"{config.batch_size}, {config.concurrency}")
+        show("sandbox's answer to a post takes (s)", f"{run.post_latency:g} more than it needs")
         show("RSS before enqueue (MiB)", f"{rss_mib():.0f}")
         enqueue_seconds = _enqueue(store, campaign, prefix, run.recipients)
         show(
             "enqueue (s, rows/s)", f"{enqueue_seconds:.1f}, {run.recipients / enqueue_seconds:.0f}"
         )
         show("RSS after enqueue (MiB)", f"{rss_mib():.0f}")
-        config = SenderConfig(
-            limits=PostLimits(per_minute=run.per_minute), batch_size=run.batch_size
-        )
         client = WebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
         sender = Sender(store, client, SystemClock(), owner=owner_id(), config=config)
         stop = threading.Event()
@@ -303,7 +336,10 @@ def _replicas(run: Run, database_url: str, store: Store, workdir: Path) -> None:
     campaign = f"bench-{uuid.uuid4().hex[:8]}"
     prefix = f"{campaign}:"
     with SandboxProcess(
-        people=run.recipients, per_minute=run.per_minute, burst=run.sandbox_burst
+        people=run.recipients,
+        per_minute=run.per_minute,
+        burst=run.sandbox_burst,
+        latency=run.post_latency,
     ) as slack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COMMONS_"))}
         env.update(
@@ -420,21 +456,23 @@ def _store_only(run: Run, store: Store) -> None:
     client = UnsentClient()
     # A budget no fan-out reaches: the bucket is still taken from on every claim, as in production.
     limits = PostLimits(per_minute=1_000_000_000)
+    config = _sender_config(run, limits)
     sender = TimedSender(
         store,
         client,
         SystemClock(),
         owner="bench",
-        config=SenderConfig(limits=limits, batch_size=run.batch_size),
+        config=config,
     )
     started = time.perf_counter()
     deadline = started + run.timeout
-    while time.perf_counter() < deadline and sender.run_once():
+    while time.perf_counter() < deadline and sender.drain(1.0):
         pass
     elapsed = time.perf_counter() - started
     state = _progress(store, campaign, run.per_minute)
     per_row = elapsed - sender.claim_seconds - client.seconds
-    show("batch size (rows per claim)", run.batch_size)
+    show("batch size (rows per claim)", config.batch_size)
+    show("posts in flight at once", config.concurrency)
     show("outbox: sent / pending / failed", f"{state.sent} / {state.pending} / {state.failed}")
     show("elapsed (s)", f"{elapsed:.1f}")
     show("claim + mark in doubt + complete (msgs/s)", f"{state.sent / elapsed:.0f}")

@@ -155,6 +155,7 @@ class SlackReport:
     busiest_10s_per_minute: float
     busiest_60s: int | None
     sandbox_peak_rss_mib: float
+    peak_in_flight: int
 
     @property
     def calls(self) -> int:
@@ -168,11 +169,15 @@ class SlackReport:
 class SandboxProcess:
     """The sandbox with `people` generated users, in a child process; a context manager."""
 
-    def __init__(self, *, people: int, per_minute: int, burst: int | None = None) -> None:
+    def __init__(
+        self, *, people: int, per_minute: int, burst: int | None = None, latency: float = 0.0
+    ) -> None:
         command = [sys.executable, "-m", "benchmarks.harness", "sandbox"]
         command += ["--people", str(people), "--per-minute", str(per_minute)]
         if burst is not None:
             command += ["--burst", str(burst)]
+        if latency > 0:
+            command += ["--latency", str(latency)]
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -265,16 +270,20 @@ def _report(slack: Any, prefix: str, count: int) -> dict[str, Any]:
         "busiest_10s_per_minute": _busiest(times, 10.0) * 6.0,
         "busiest_60s": _busiest(times, 60.0) if span >= 60 else None,
         "sandbox_peak_rss_mib": peak_rss_mib(),
+        "peak_in_flight": slack.peak_in_flight("chat.postMessage"),
     }
 
 
-def _host_sandbox(people: int, per_minute: int, burst: int | None) -> int:
+def _host_sandbox(people: int, per_minute: int, burst: int | None, latency: float) -> int:
+    from sandbox.faults import FaultRule
     from sandbox.server import Sandbox
     from tests.support import workspace_with_people
 
     with Sandbox(workspace_with_people(people), workspace_per_minute=per_minute) as slack:
         if burst is not None:
             slack.set_limits(workspace_burst=burst)
+        if latency > 0:
+            slack.add_fault(FaultRule(method="chat.postMessage", latency=latency))
         ready = {
             "api_url": slack.api_url,
             "bot_token": slack.bot_token,
@@ -299,8 +308,9 @@ def main() -> int:
     host.add_argument("--people", type=int, required=True)
     host.add_argument("--per-minute", type=int, required=True)
     host.add_argument("--burst", type=int)
+    host.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
-    return _host_sandbox(args.people, args.per_minute, args.burst)
+    return _host_sandbox(args.people, args.per_minute, args.burst, args.latency)
 
 
 if __name__ == "__main__":
