@@ -13,6 +13,7 @@ from announcements.blocks import Renderer
 from announcements.models import Announcement
 from bot.clock import Clock
 from bot.models import Schedule
+from bot.mrkdwn import escape
 from bot.notices import late_text, skipped_text, tell_owner
 from bot.store import Store
 
@@ -25,7 +26,9 @@ COUNT_REFRESH_SECONDS = 30.0
 
 def _what(session: Session, schedule: Schedule) -> str:
     announcement = session.get(Announcement, int(schedule.ref_id))
-    return f"your announcement “{announcement.title}”" if announcement else "your announcement"
+    if announcement is None:
+        return "your announcement"
+    return f"your announcement “{escape(announcement.title)}”"
 
 
 @dataclass

@@ -778,6 +778,7 @@ def _schedule(session: Session, clock: Clock, announcement: Announcement) -> str
             ref_id=str(announcement.id),
             at=at,
             owner_user_id=announcement.author_id,
+            timezone=announcement.timezone,
         )
         announcement.state = State.SCHEDULED.value
     announcement.schedule_id = schedule.id
@@ -1093,6 +1094,7 @@ def post_occurrence(
             ref_id=str(post.id),
             at=add_working_days(now, announcement.remind_after_days, announcement.timezone),
             owner_user_id=announcement.author_id,
+            timezone=announcement.timezone,
         )
     return post
 
@@ -1149,6 +1151,7 @@ def remind(*, session: Session, clock: Clock, renderer: Renderer, post_id: int) 
             ref_id=str(post_id),
             at=add_working_days(clock.now(), announcement.remind_after_days, announcement.timezone),
             owner_user_id=announcement.author_id,
+            timezone=announcement.timezone,
         )
     return len(missing)
 

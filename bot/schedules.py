@@ -427,6 +427,7 @@ def schedule_once(
     at: datetime,
     grace: timedelta = DEFAULT_GRACE,
     owner_user_id: str | None = None,
+    timezone: str = "UTC",
 ) -> Schedule:
     """Schedule a feature's work for one instant.
 
@@ -438,6 +439,7 @@ def schedule_once(
         at: when, timezone-aware.
         grace: how late it may still run as planned; later, it runs and is marked late.
         owner_user_id: who to tell when it runs late.
+        timezone: the IANA zone the owner thinks in: notices about it show its times there.
 
     Returns:
         The new schedule, flushed (it has an id).
@@ -447,6 +449,7 @@ def schedule_once(
     """
     if at.tzinfo is None:
         raise ValueError("schedule_once needs a timezone-aware datetime")
+    zone(timezone)  # an unknown zone is refused here, not when a notice is written
     now = clock.now()
     # "Now", computed a moment ago by the caller, has passed by the time it gets here on a real
     # clock: a little lag means "as soon as possible", only a real past time is refused.
@@ -456,7 +459,7 @@ def schedule_once(
         kind=kind,
         ref_id=ref_id,
         rule=None,
-        timezone="UTC",
+        timezone=timezone,
         next_run_at=at.astimezone(UTC),
         state=ACTIVE,
         grace_seconds=_grace_seconds(grace),

@@ -374,6 +374,7 @@ def create_survey(
             ref_id=str(survey.id),
             at=start,
             owner_user_id=author,
+            timezone=timezone,
         )
         cadence_text = "once"
     else:

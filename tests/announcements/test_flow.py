@@ -96,12 +96,12 @@ def test_a_tokyo_author_scheduling_0900_gets_0900_tokyo(harness: Harness) -> Non
     assert "Tokyo office news" in text_of(harness.messages("C0GENERAL")[0])
 
 
-def test_weekly_across_a_dst_change_keeps_0900(harness: Harness) -> None:
-    # alice is in Europe/Berlin; summer time starts on 29 March 2026... and 28 March 2027.
-    said = announce(
+def _weekly_on_monday_at_nine(harness: Harness, title: str) -> str:
+    """alice (Europe/Berlin) announces `title` to #announce every Monday at 09:00."""
+    return announce(
         harness,
         "alice",
-        ann_title="Weekly update",
+        ann_title=title,
         ann_body="This week",
         ann_channels=["C0ANNOUNCE"],
         ann_when="recurring",
@@ -109,6 +109,11 @@ def test_weekly_across_a_dst_change_keeps_0900(harness: Harness) -> None:
         ann_days=["mon"],
         ann_time="09:00",
     )
+
+
+def test_weekly_across_a_dst_change_keeps_0900(harness: Harness) -> None:
+    # alice is in Europe/Berlin; summer time starts on 29 March 2026... and 28 March 2027.
+    said = _weekly_on_monday_at_nine(harness, "Weekly update")
     assert "every Monday at 09:00" in said.lower() or "Monday" in said
     from bot.models import Schedule
     from bot.schedules import upcoming
@@ -225,3 +230,40 @@ def test_monthly_on_the_second_tuesday_in_the_authors_zone(harness: Harness) -> 
     assert harness.messages("C0SALESHELP") == []
     harness.advance(timedelta(minutes=1))
     assert len(harness.messages("C0SALESHELP")) == 1
+
+
+def test_commons_down_over_a_weekly_post_skips_it_and_tells_the_author(harness: Harness) -> None:
+    _weekly_on_monday_at_nine(harness, "Weekly <update>")
+    # Down from now until Monday 30 Nov 10:00 Berlin: an hour past the post, beyond the grace.
+    harness.clock.advance(timedelta(days=6, hours=1))
+    harness.run_due()
+    assert harness.messages("C0ANNOUNCE") == []
+    notices = [m.text or "" for m in harness.dms("alice") if "skipped" in (m.text or "")]
+    assert len(notices) == 1
+    assert "Weekly &lt;update&gt;" in notices[0]
+    assert "Mon 30 Nov 2026 09:00 CET" in notices[0]
+    harness.advance(timedelta(days=6, hours=23))  # the next Monday, 09:00 Berlin, as planned
+    assert len(harness.messages("C0ANNOUNCE")) == 1
+    assert len([m for m in harness.dms("alice") if "skipped" in (m.text or "")]) == 1
+
+
+def test_a_one_off_due_while_commons_was_down_goes_out_late_and_says_so(harness: Harness) -> None:
+    announce(
+        harness,
+        "alice",
+        ann_title="Office closed Friday",
+        ann_body="Heating repairs",
+        ann_channels=["C0ANNOUNCE"],
+        ann_when="at",
+        ann_date="2026-11-25",
+        ann_time="10:00",
+    )
+    # Down until 10:40 Berlin: a one-off still goes out, however late, and its author is told.
+    harness.clock.advance(timedelta(days=1, hours=1, minutes=40))
+    harness.run_due()
+    assert "Office closed Friday" in text_of(harness.messages("C0ANNOUNCE")[0])
+    notices = [m.text or "" for m in harness.dms("alice") if "late" in (m.text or "")]
+    assert notices == [
+        ":hourglass: your announcement “Office closed Friday” was due Wed 25 Nov 2026 10:00 CET "
+        "but Commons was unavailable; it went out 40 min late."
+    ]

@@ -587,3 +587,22 @@ def test_a_one_off_for_now_is_accepted_on_a_clock_that_moves(store: Store) -> No
     clock.advance(timedelta(minutes=2))
     with pytest.raises(InvalidInput, match="That time has passed"), store.unit_of_work() as session:
         schedules.schedule_once(session=session, clock=clock, kind="k", ref_id="2", at=at)
+
+
+def test_a_one_off_keeps_its_owners_zone_for_notices_and_refuses_an_unknown_one(
+    fired_store: Store,
+) -> None:
+    def once(session: Session, timezone: str) -> Schedule:
+        return schedules.schedule_once(
+            session=session,
+            clock=FixedClock(START),
+            kind="k",
+            ref_id=timezone,
+            at=START + timedelta(hours=1),
+            timezone=timezone,
+        )
+
+    with fired_store.unit_of_work() as session:
+        assert once(session, "Asia/Tokyo").timezone == "Asia/Tokyo"
+        with pytest.raises(InvalidInput, match="not a time zone"):
+            once(session, "Mars/Olympus")
