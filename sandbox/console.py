@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sandbox.driver import Ack, Driver
 from sandbox.render import message_lines
 from sandbox.server import Sandbox
-from sandbox.workspace import Activity, User, View
+from sandbox.workspace import Activity, Message, User, View
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -29,6 +29,10 @@ Act as a person of the demo company, and see what Commons does:
   as bob: click <action_id> [value]  click a button Commons showed bob (most recent first)
   as bob: submit [block.action=value ...]   submit bob's open form
   as bob: close                    close bob's open form
+  as carol in #it-help: say <text>   write a message in a channel
+  as bob in #it-help: reply <text>   reply in the thread of the channel's newest message
+    ... reply to <ts> <text>         ... or of the message with that ts (`show` lists them)
+  as erin in #it-help: react ticket  react to the channel's newest message (or: react ticket to <ts>)
 Look around:
   people | channels | groups       the demo directory
   show #general | show dm alice    what is in a channel or a DM with Commons
@@ -145,6 +149,10 @@ class Console:
         if action.startswith("/"):
             command, _, text = action.partition(" ")
             return self.driver.slash(person.id, command, text.strip(), channel_id=channel_id)
+        # A person's own words are taken as typed (an apostrophe is not a quote).
+        first, _, said = action.partition(" ")
+        if first.lower() in ("say", "reply", "react"):
+            return self._write(person, channel_id, first.lower(), [said.strip()] if said else [])
         words = shlex.split(action)
         verb = words[0].lower()
         if verb == "home":
@@ -165,6 +173,39 @@ class Console:
             return self.driver.close_view(person.id, view.id)
         self.say(f"I don't understand {action!r}; type `help`.")
         return None
+
+    def _write(self, person: User, channel_id: str, verb: str, rest: list[str]) -> Ack | None:
+        """`say`, `reply` and `react`: a person's own message or reaction, as Slack sends it."""
+        words = rest[0].split() if rest else []
+        if not words:
+            self.say(f"Say what, e.g. `{verb} {'ticket' if verb == 'react' else 'Hello'}`.")
+            return None
+        if verb == "say":
+            return self.driver.say(person.id, channel_id, rest[0])[1]
+        if verb == "reply" and len(words) > 2 and words[0] == "to":
+            target, text = self._message_at(channel_id, words[1]), rest[0].split(None, 2)[2]
+        elif verb == "react" and len(words) == 3 and words[1] == "to":
+            target, text = self._message_at(channel_id, words[2]), words[0]
+        else:
+            target, text = self._newest(channel_id), rest[0] if verb == "reply" else words[0]
+        if target is None:
+            return None
+        if verb == "reply":
+            return self.driver.say(person.id, channel_id, text, thread_ts=target.ts)[1]
+        return self.driver.react(person.id, target, text.strip(":"))
+
+    def _newest(self, channel_id: str) -> Message | None:
+        messages = [m for m in self.workspace.messages(channel_id) if not m.is_reply]
+        if not messages:
+            self.say(f"{self.channel_name(channel_id)} has no messages yet.")
+            return None
+        return messages[-1]
+
+    def _message_at(self, channel_id: str, ts: str) -> Message | None:
+        message = self.workspace.find_message(channel_id, ts)
+        if message is None:
+            self.say(f"No message {ts} in {self.channel_name(channel_id)}; `show` lists them.")
+        return message
 
     def _click(self, person: User, action_id: str, value: str | None) -> Ack | None:
         view = self._open_view(person)
@@ -270,6 +311,14 @@ class Console:
             "reaction": f"[{where}] Commons reacted :{activity.detail.get('name', '?')}:",
             "file": f"[{where}] Commons shared a file: {activity.detail.get('title', '')}",
         }
+        if activity.user and activity.user != self.sandbox.bot_user_id:
+            headings.update(
+                {
+                    "message": f"[{where}] {who} wrote:",
+                    "reply": f"[{where}, in a thread] {who} replied:",
+                    "reaction": f"[{where}] {who} reacted :{activity.detail.get('name', '?')}:",
+                }
+            )
         heading = headings.get(activity.kind, f"[{activity.kind}] {where} {who}")
         body: list[str] = []
         if activity.kind.startswith("view_") or activity.kind == "home":
@@ -341,12 +390,16 @@ class Console:
         if not messages:
             self.say(f"  {self.channel_name(channel_id)} has no messages yet.")
         for message in messages[-20:]:
-            author = self.user_name(message.user or "") if message.user else "Commons"
-            self.say(f"  {author}:")
-            for line in message_lines(
-                message.text, message.blocks, self.user_name, self.channel_name
-            ):
-                self.say("      " + line)
+            self._show_message(message, "  ")
+            for reply in self.workspace.replies(channel_id, message.ts):
+                self._show_message(reply, "      ")
+
+    def _show_message(self, message: Message, indent: str) -> None:
+        author = self.user_name(message.user or "") if message.user else "Commons"
+        where = ", in its thread" if message.is_reply else ""
+        self.say(f"{indent}{author} ({message.ts}{where}):")
+        for line in message_lines(message.text, message.blocks, self.user_name, self.channel_name):
+            self.say(indent + "    " + line)
 
 
 def _has_action(blocks: Iterable[dict[str, Any]], action_id: str) -> bool:

@@ -350,6 +350,48 @@ class Driver:
                 event["view"] = self._view_payload(home)
         return self.event(event)
 
+    def say(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
+    ) -> tuple[Message, Ack]:
+        """A person writes in a channel (in a thread with ``thread_ts``): the message is stored and
+        Slack sends the ``message`` event, as for a channel Commons is in."""
+        ws = self.sandbox.workspace
+        user = self._user(user_id)
+        message = ws.post_message(channel_id, text=text, user=user.id, thread_ts=thread_ts)
+        channel = ws.channels.get(channel_id)
+        kind = (
+            "im"
+            if channel and channel.is_im
+            else "group"
+            if channel and channel.is_private
+            else "channel"
+        )
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": channel_id,
+            "channel_type": kind,
+            "user": user.id,
+            "text": text,
+            "ts": message.ts,
+        }
+        if message.thread_ts is not None:
+            event["thread_ts"] = message.thread_ts
+        return message, self.event(event)
+
+    def react(self, user_id: str, message: Message, name: str) -> Ack:
+        """A person adds the reaction ``name`` to a message, and Slack sends ``reaction_added``."""
+        user = self._user(user_id)
+        self.sandbox.workspace.add_reaction(message, name, user.id)
+        return self.event(
+            {
+                "type": "reaction_added",
+                "user": user.id,
+                "reaction": name,
+                "item_user": message.user,
+                "item": {"type": "message", "channel": message.channel, "ts": message.ts},
+            }
+        )
+
     # -- raw ------------------------------------------------------------------------------
 
     def send_raw(

@@ -55,20 +55,6 @@ def reply_in_thread(
 
     Bolt acknowledges events before its listener runs, so `until` says what shows the event
     was handled (polled; no time has to pass)."""
-    user = harness.user(who)
-    message = harness.slack.workspace.post_message(
-        IT_HELP, text=text, user=user, thread_ts=thread_ts
-    )
-    harness.driver.event(
-        {
-            "type": "message",
-            "channel": IT_HELP,
-            "channel_type": "channel",
-            "user": user,
-            "text": text,
-            "ts": message.ts,
-            "thread_ts": thread_ts,
-        }
-    )
+    message, _ = harness.driver.say(harness.user(who), IT_HELP, text, thread_ts=thread_ts)
     assert wait_until(until), "the message event was not handled"
     return message

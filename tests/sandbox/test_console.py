@@ -2,9 +2,13 @@
 
 import io
 
+from sqlmodel import select
+
+from helpdesk.models import HelpRequest
 from sandbox.console import Console
 from sandbox.render import blocks_to_lines, mrkdwn
 from tests.harness import Harness
+from tests.support import wait_until
 
 
 def _console(harness: Harness) -> tuple[Console, io.StringIO]:
@@ -82,3 +86,43 @@ def test_mrkdwn_reads_as_a_person_would() -> None:
         lambda _: "#general",
     )
     assert lines == ["TITLE", "[Go] (click x.go)"]
+
+
+def test_people_write_reply_in_threads_and_react_as_slack_would_send_it(harness: Harness) -> None:
+    def requests() -> list[HelpRequest]:
+        with harness.store.unit_of_work(write=False) as session:
+            return list(session.exec(select(HelpRequest).order_by(HelpRequest.id)).all())  # type: ignore[arg-type]
+
+    console, out = _console(harness)
+    console.execute("""as alice: /commons desk add it "IT" #it-help @it""")
+    console.execute("as carol: /request it My laptop won't start")
+    harness.run_due()
+    card = harness.messages("C0ITHELP")[-1]
+    console.execute("as bob in #it-help: reply On it, it won't be long")
+    assert wait_until(lambda: requests()[0].first_response_at is not None)
+    console.execute("as carol in #it-help: say The wiki is down")
+    console.execute("as erin in #it-help: react :ticket:")
+    assert wait_until(lambda: len(requests()) == 2)
+    harness.run_due()
+    console.execute("show #it-help")
+    text = out.getvalue()
+    replies = harness.slack.workspace.replies("C0ITHELP", card.ts)
+    assert [(m.user, m.text) for m in replies][:1] == [("U0BOB", "On it, it won't be long")]
+    assert "[#it-help, in a thread] bob replied:" in text
+    assert "[#it-help] carol wrote:" in text
+    assert "[#it-help] erin reacted :ticket:" in text
+    assert (requests()[1].summary, requests()[1].source) == ("The wiki is down", "reaction")
+    assert (
+        f"  bob ({replies[0].ts}, in its thread):" in text
+    )  # `show` puts replies under their parent
+
+
+def test_replying_or_reacting_to_nothing_gets_a_hint(harness: Harness) -> None:
+    console, out = _console(harness)
+    console.execute("as bob in #random: reply hello")
+    console.execute("as bob in #general: reply to 123.456 hello")
+    console.execute("as bob: say")
+    text = out.getvalue()
+    assert "#random has no messages yet." in text
+    assert "No message 123.456 in #general" in text
+    assert "Say what, e.g. `say Hello`." in text
