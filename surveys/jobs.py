@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from bot import delivery
@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.delivery import OutboundMessage
 from bot.models import Schedule
 from bot.notices import skipped_text, tell_owner
+from bot.sender import NETWORK_ERRORS
 from bot.store import Store
 from bot.templating import render
 from surveys import blocks, charts, service
@@ -181,41 +182,126 @@ class CloseHandler:
         """One-off closes are never skipped."""
 
 
+# An upload still "uploading" this long after it was taken was cut off (the process died).
+UPLOAD_LEASE = timedelta(minutes=10)
+MAX_UPLOAD_ATTEMPTS = 5
+# Slack's "not now": worth another try later. Anything else is its final word.
+RETRYABLE_UPLOAD_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
 def process_uploads(*, store: Store, clock: Clock, client: WebClient, limit: int = 5) -> int:
-    """Upload pending charts and CSVs to people's DMs, each claimed once; returns how many."""
+    """Upload due charts and CSVs to people's DMs, each claimed once; returns how many went.
+
+    Slack's 429s and 5xx are retried later (up to MAX_UPLOAD_ATTEMPTS). An upload whose outcome is
+    unknown (the connection broke, or the process died while it was under way) is not sent again,
+    since the file may already be in the DM: the person is told and can ask again.
+    """
+    now = clock.now()
+    due = or_(col(SurveyUpload.not_before).is_(None), col(SurveyUpload.not_before) <= now)
+    waiting = and_(col(SurveyUpload.state) == "pending", due)
+    cut_off = and_(
+        col(SurveyUpload.state) == "uploading", col(SurveyUpload.claimed_at) < now - UPLOAD_LEASE
+    )
     with store.unit_of_work(write=False) as session:
-        pending = list(
-            session.exec(
-                select(SurveyUpload.id)
-                .where(SurveyUpload.state == "pending")
-                .order_by(col(SurveyUpload.id))
-                .limit(limit)
-            ).all()
-        )
+        found = session.exec(
+            select(SurveyUpload.id, SurveyUpload.state)
+            .where(or_(waiting, cut_off))
+            .order_by(col(SurveyUpload.id))
+            .limit(limit)
+        ).all()
     done = 0
-    for upload_id in pending:
+    for upload_id, state in found:
+        if state == "uploading":
+            _finish(store, clock, upload_id or 0, "failed", "interrupted", only_if=cut_off)
+            continue
         with store.unit_of_work() as session:
             claimed = session.execute(
                 update(SurveyUpload)
-                .where(col(SurveyUpload.id) == upload_id, col(SurveyUpload.state) == "pending")
-                .values(state="uploading")
+                .where(col(SurveyUpload.id) == upload_id, waiting)
+                .values(state="uploading", claimed_at=now, attempts=col(SurveyUpload.attempts) + 1)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue  # another replica has it
-        state, error = "done", None
         try:
             _upload(store=store, client=client, upload_id=upload_id or 0)
-            done += 1
         except SlackApiError as failure:
-            state, error = "failed", str(failure.response.get("error", "slack error"))[:255]
-            logger.warning("survey upload %s failed: %s", upload_id, error)
-        with store.unit_of_work() as session:
-            session.execute(
-                update(SurveyUpload)
-                .where(col(SurveyUpload.id) == upload_id)
-                .values(state=state, error=error)
-            )
+            code = str(failure.response.get("error") or f"http_{failure.response.status_code}")
+            logger.warning("survey upload %s: Slack said %s", upload_id, code)
+            status = failure.response.status_code
+            retry = status == 429 or status >= 500 or code in RETRYABLE_UPLOAD_ERRORS
+            _finish(store, clock, upload_id or 0, "retry" if retry else "failed", code)
+            continue
+        except NETWORK_ERRORS as failure:
+            logger.warning("survey upload %s: no answer from Slack (%r)", upload_id, failure)
+            _finish(store, clock, upload_id or 0, "failed", "interrupted")
+            continue
+        _finish(store, clock, upload_id or 0, "done", None)
+        done += 1
     return done
+
+
+def _finish(
+    store: Store,
+    clock: Clock,
+    upload_id: int,
+    outcome: str,
+    error: str | None,
+    *,
+    only_if: Any = None,
+) -> None:
+    """Record an upload's outcome; a failure is told to the person who asked, through the outbox."""
+    with store.unit_of_work() as session:
+        upload = session.get(SurveyUpload, upload_id)
+        if upload is None:
+            return
+        if outcome == "retry" and upload.attempts < MAX_UPLOAD_ATTEMPTS:
+            values: dict[str, Any] = {
+                "state": "pending",
+                "error": error,
+                "not_before": clock.now() + timedelta(seconds=30 * 2**upload.attempts),
+            }
+        else:
+            values = {"state": "done" if outcome == "done" else "failed", "error": error}
+        condition = [col(SurveyUpload.id) == upload_id]
+        if only_if is not None:
+            condition.append(only_if)
+        changed = session.execute(update(SurveyUpload).where(*condition).values(**values))
+        if changed.rowcount != 1 or values["state"] != "failed":  # type: ignore[attr-defined]
+            return
+        run = session.get(SurveyRun, upload.run_id)
+        survey = session.get(Survey, run.survey_id) if run else None
+        if run is None or survey is None:
+            return
+        delivery.enqueue(
+            session=session,
+            clock=clock,
+            campaign_id=f"survey-{survey.id}-uploads",
+            messages=[
+                OutboundMessage(
+                    target=upload.target_user,
+                    text=upload_failed_text(survey, run.number, upload.kind, error or "failed"),
+                    idempotency_key=f"survey-upload:{upload_id}:failed",
+                )
+            ],
+            kind="survey",
+            title=f"{survey.title}: files",
+            owner_user_id=survey.author_id,
+        )
+
+
+def upload_failed_text(survey: Survey, number: int, kind: str, error: str) -> str:
+    """What someone reads when their charts or CSV could not be sent."""
+    what = "the CSV" if kind == "csv" else "the charts"
+    again = f"/pulse {'export' if kind == 'csv' else 'results'} {survey.id} {number}"
+    why = (
+        "the upload was cut off, and it may or may not have arrived"
+        if error == "interrupted"
+        else f"Slack said `{error}`"
+    )
+    title = render("surveys", "title.j2", title=survey.title)
+    return f":warning: I could not send you {what} of *{title}*, run {number}: {why}. `{again}` asks again."
 
 
 def _upload(*, store: Store, client: WebClient, upload_id: int) -> None:

@@ -152,6 +152,11 @@ class SurveyUpload(SQLModel, table=True):
     run_id: int = Field(foreign_key="survey_run.id")
     kind: str = Field(max_length=16)  # charts | csv
     target_user: str = Field(max_length=32)
-    state: str = Field(default="pending", max_length=16)
+    state: str = Field(default="pending", max_length=16)  # pending | uploading | done | failed
     error: str | None = Field(default=None, max_length=255)
     created_at: datetime
+    attempts: int = 0
+    # After Slack said "not now" (429, 5xx): not before this.
+    not_before: datetime | None = None
+    # When a process took it: an upload still "uploading" long after was cut off by a crash.
+    claimed_at: datetime | None = None

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
+from sandbox.faults import FaultRule
 from surveys import blocks
-from surveys.models import Survey, SurveyAnswer, SurveyInvitation
+from surveys.models import Survey, SurveyAnswer, SurveyInvitation, SurveyUpload
 from tests.harness import Harness
 
 ACTIVE_PEOPLE = 23  # the demo company, without the bot and the deactivated account
@@ -215,3 +216,69 @@ def test_an_attributed_survey_says_so_in_every_invitation(harness: Harness) -> N
     _create(harness, "alice", surveys_template="enps", surveys_privacy="attributed")
     harness.run_due()
     assert "Attributed" in str(harness.dms("bob")[0].blocks)
+
+
+def _upload_row(harness: Harness) -> SurveyUpload:
+    with harness.store.unit_of_work(write=False) as session:
+        return session.exec(select(SurveyUpload)).one()
+
+
+def _csvs(harness: Harness) -> list[str]:
+    return [name for name in _files(harness, "alice") if name.endswith(".csv")]
+
+
+def test_an_upload_slack_refuses_for_now_is_tried_again_later_and_arrives_once(
+    harness: Harness,
+) -> None:
+    _create(harness, "alice", surveys_template="enps")
+    harness.run_due()
+    harness.slack.add_fault(
+        FaultRule(method="files.getUploadURLExternal", status=429, retry_after=1, times=1)
+    )
+    harness.slash("alice", "/pulse", "export 1")
+    harness.run_due()
+    assert _csvs(harness) == []
+    row = _upload_row(harness)
+    assert (row.state, row.attempts, row.error) == ("pending", 1, "ratelimited")
+    harness.advance(timedelta(seconds=61))
+    assert _csvs(harness) == ["survey-1-run-1.csv"]
+    assert _upload_row(harness).state == "done"
+
+
+def test_an_upload_slack_refuses_for_good_is_reported_to_the_person(harness: Harness) -> None:
+    _create(harness, "alice", surveys_template="enps")
+    harness.run_due()
+    harness.slack.add_fault(
+        FaultRule(method="files.completeUploadExternal", error="file_upload_failed", times=1)
+    )
+    harness.slash("alice", "/pulse", "export 1")
+    harness.run_due()
+    assert _csvs(harness) == []
+    assert _upload_row(harness).state == "failed"
+    assert any(
+        "could not send you the CSV of *eNPS*, run 1: Slack said `file_upload_failed`. "
+        "`/pulse export 1 1` asks again." in text
+        for text in _dm_texts(harness, "alice")
+    )
+
+
+def test_an_upload_cut_off_by_a_crash_is_not_sent_twice_and_the_person_is_told(
+    harness: Harness,
+) -> None:
+    _create(harness, "alice", surveys_template="enps")
+    harness.run_due()
+    harness.slash("alice", "/pulse", "results 1")
+    with harness.store.unit_of_work() as session:  # as a process that died mid-upload left it
+        row = session.exec(select(SurveyUpload)).one()
+        row.state, row.claimed_at, row.attempts = "uploading", harness.clock.now(), 1
+        session.add(row)
+    harness.advance(timedelta(minutes=9))
+    assert _upload_row(harness).state == "uploading"  # it may still be under way
+    harness.advance(timedelta(minutes=2))
+    assert (_upload_row(harness).state, _upload_row(harness).error) == ("failed", "interrupted")
+    assert _files(harness, "alice") == {}
+    assert any(
+        "could not send you the charts of *eNPS*, run 1: the upload was cut off" in text
+        and "`/pulse results 1 1` asks again" in text
+        for text in _dm_texts(harness, "alice")
+    )
