@@ -1,12 +1,15 @@
 """The store on SQLite and on PostgreSQL: migrations, units of work, SQLite's pragmas."""
 
+import importlib
 import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot import service
 from bot.clock import FixedClock
@@ -104,3 +107,12 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(sqlite_url: str) 
     with store.unit_of_work(write=False) as session:
         assert session.exec(text("SELECT n FROM counter")).one()[0] == 100  # type: ignore[call-overload]
     engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_describe(store: Store) -> None:
+    for feature in ("directory", "announcements", "surveys", "helpdesk", "digests"):
+        importlib.import_module(f"{feature}.models")  # every table, as migrations/env.py sees them
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
