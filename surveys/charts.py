@@ -17,6 +17,11 @@ from surveys.questions import LIKERT_LABELS
 from surveys.results import RunResults
 
 
+def _plain(text: str) -> str:
+    """People's words as written: matplotlib would read "$...$" in a title as mathematics."""
+    return text.replace("$", r"\$")
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -37,7 +42,7 @@ def enps_trend(results: RunResults) -> bytes | None:
     axes.set_xlabel("run")
     axes.set_ylabel("eNPS")
     axes.set_xticks(numbers)
-    axes.set_title(f"{results.survey.title}: eNPS by run")
+    axes.set_title(f"{_plain(results.survey.title)}: eNPS by run")
     return _png(figure)
 
 
@@ -53,11 +58,11 @@ def distributions(results: RunResults) -> bytes | None:
         elif stats.kind is QuestionKind.LIKERT:
             labels = [f"{v}" for v in range(1, 6)]
         else:
-            labels = [o[:20] for o in stats.options]
+            labels = [_plain(o[:20]) for o in stats.options]
         first = 1 if stats.kind is QuestionKind.LIKERT else 0
         counts = [stats.distribution.get(i + first, 0) for i in range(len(labels))]
         axes.bar(labels, counts, color="#2f6fed")
-        axes.set_title(stats.text[:80], fontsize=9)
+        axes.set_title(_plain(stats.text[:80]), fontsize=9)
         if stats.kind is QuestionKind.LIKERT:
             axes.set_xlabel(
                 " / ".join(f"{i + 1} {w}" for i, w in enumerate(LIKERT_LABELS)), fontsize=7
@@ -87,13 +92,13 @@ def department_heatmap(results: RunResults) -> bytes | None:
         grid, cmap="RdYlGn", vmin=-100 if any(q.kind == "enps" for q in columns) else 0, vmax=100
     )
     axes.set_xticks(range(len(columns)), [f"Q{q.position + 1}" for q in columns])
-    axes.set_yticks(range(len(rows)), [g.name[:24] for g in rows])
+    axes.set_yticks(range(len(rows)), [_plain(g.name[:24]) for g in rows])
     for y, line in enumerate(grid):
         for x, value in enumerate(line):
             if value == value:  # not NaN
                 axes.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=8)
     figure.colorbar(image, ax=axes, label="% favorable (eNPS for eNPS questions)")
-    axes.set_title(f"{results.survey.title}: by department")
+    axes.set_title(f"{_plain(results.survey.title)}: by department")
     return _png(figure)
 
 

@@ -19,6 +19,7 @@ from bot import delivery
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
 from bot.models import Schedule
+from bot.mrkdwn import escape
 from bot.notices import skipped_text, tell_owner
 from bot.sender import NETWORK_ERRORS
 from bot.store import Store
@@ -237,6 +238,11 @@ def process_uploads(*, store: Store, clock: Clock, client: WebClient, limit: int
             logger.warning("survey upload %s: no answer from Slack (%r)", upload_id, failure)
             _finish(store, clock, upload_id or 0, "failed", "interrupted")
             continue
+        except Exception:
+            # A bug of ours (making the file, say): told as a failure, never retried on its own.
+            logger.exception("survey upload %s could not be made", upload_id)
+            _finish(store, clock, upload_id or 0, "failed", "internal_error")
+            continue
         _finish(store, clock, upload_id or 0, "done", None)
         done += 1
     return done
@@ -295,11 +301,11 @@ def upload_failed_text(survey: Survey, number: int, kind: str, error: str) -> st
     """What someone reads when their charts or CSV could not be sent."""
     what = "the CSV" if kind == "csv" else "the charts"
     again = f"/pulse {'export' if kind == 'csv' else 'results'} {survey.id} {number}"
-    why = (
-        "the upload was cut off, and it may or may not have arrived"
-        if error == "interrupted"
-        else f"Slack said `{error}`"
-    )
+    reasons = {
+        "interrupted": "the upload was cut off, and it may or may not have arrived",
+        "internal_error": "Commons could not make the file (its log says why)",
+    }
+    why = reasons.get(error, f"Slack said `{error}`")
     title = render("surveys", "title.j2", title=survey.title)
     return f":warning: I could not send you {what} of *{title}*, run {number}: {why}. `{again}` asks again."
 
@@ -322,7 +328,7 @@ def _upload(*, store: Store, client: WebClient, upload_id: int) -> None:
             }
         ]
         comment = (
-            f"Aggregates of *{title}*, run {run.number} (no individual answers; groups under "
+            f"Aggregates of *{escape(title)}*, run {run.number} (no individual answers; groups under "
             f"{results.survey.threshold} answers are hidden)."
         )
     else:
@@ -332,7 +338,7 @@ def _upload(*, store: Store, client: WebClient, upload_id: int) -> None:
         ]
         if not files:
             return
-        comment = f"Charts of *{title}*, run {run.number}."
+        comment = f"Charts of *{escape(title)}*, run {run.number}."
     dm = client.conversations_open(users=upload.target_user)["channel"]["id"]
     client.files_upload_v2(file_uploads=files, channel=dm, initial_comment=comment)
 

@@ -282,3 +282,22 @@ def test_an_upload_cut_off_by_a_crash_is_not_sent_twice_and_the_person_is_told(
         and "`/pulse results 1 1` asks again" in text
         for text in _dm_texts(harness, "alice")
     )
+
+
+def test_dollar_signs_in_a_title_are_drawn_as_written(harness: Harness) -> None:
+    _create(
+        harness,
+        "alice",
+        surveys_template="custom",
+        surveys_title="Do we pay $_$ enough?",
+        surveys_questions="enps: Would you recommend our $_$ policy?",
+        surveys_threshold="3",
+    )
+    harness.run_due()
+    for who in ("bob", "carol", "dave"):
+        message = harness.dms(who)[-1]
+        harness.click(who, "surveys.vote.9", channel_id=message.channel, message_ts=message.ts)
+    harness.slash("alice", "/pulse", "results 1")
+    harness.run_due()
+    assert _upload_row(harness).state == "done"
+    assert any(name.endswith("-distribution.png") for name in _files(harness, "alice"))
