@@ -42,6 +42,7 @@ from announcements.service import (
     Review,
 )
 from announcements.townhalls import REMINDER_CHOICES, RankedQuestion, TownHallView
+from bot.mrkdwn import escape
 
 COMPOSE_CALLBACK = "announcements.compose"
 PREVIEW_CALLBACK = "announcements.preview"
@@ -377,16 +378,6 @@ def preview_view(preview: Preview) -> View:
     )
 
 
-def done_view(title: str, text: str) -> View:
-    """A closing modal that says what happened."""
-    return View(
-        type="modal",
-        title=title[:24],
-        close="Done",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text[:3000]))],
-    )
-
-
 def changes_view(announcement_id: int, message: dict[str, str]) -> View:
     """The reviewer's note when requesting changes; metadata carries where the request is."""
     return View(
@@ -511,7 +502,7 @@ def ask_view(view: TownHallView) -> View:
         close="Cancel",
         private_metadata=str(view.townhall_id),
         blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"*{view.title}* · {_when(view)}")),
+            SectionBlock(text=MarkdownTextObject(text=f"*{escape(view.title)}* · {_when(view)}")),
             _text_input(
                 TH_QUESTION, "Your question", multiline=True, optional=False, max_length=500
             ),
@@ -528,7 +519,7 @@ def ask_view(view: TownHallView) -> View:
 def questions_view(view: TownHallView, questions: list[RankedQuestion], viewer: str) -> View:
     """The questions so far, most voted first, each with an Upvote button."""
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{view.title}* · {_when(view)}")),
+        SectionBlock(text=MarkdownTextObject(text=f"*{escape(view.title)}* · {_when(view)}")),
         DividerBlock(),
     ]
     if not questions:
@@ -571,7 +562,7 @@ class Renderer:
                 SectionBlock(
                     text=MarkdownTextObject(
                         text=f":bell: <@{post.author_id}> asked everyone to read and acknowledge "
-                        f"*{post.title}*. You have not yet:"
+                        f"*{escape(post.title)}*. You have not yet:"
                     )
                 ),
                 *_post_blocks(post),
@@ -643,7 +634,7 @@ class Renderer:
             [
                 SectionBlock(
                     text=MarkdownTextObject(
-                        text=f":alarm_clock: *{view.title}* starts in {soon}: {_when(view)}"
+                        text=f":alarm_clock: *{escape(view.title)}* starts in {soon}: {_when(view)}"
                         + (f"\n{view.place}" if view.place else "")
                     )
                 ),

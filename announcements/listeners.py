@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 
 from announcements import blocks, jobs, service, townhalls
 from announcements.blocks import Renderer
+from bot.blocks import done_view
 from bot.commands import words
-from bot.errors import DomainError, InvalidInput
+from bot.errors import DomainError, FieldErrors, InvalidInput
 from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
 from bot.mrkdwn import escape
 from bot.services import Services, Tick
@@ -83,7 +84,7 @@ def _unknown(sub: str) -> str:
 
 
 def _errors(error: DomainError, fallback_block: str) -> dict[str, str]:
-    if isinstance(error, service.FieldErrors):
+    if isinstance(error, FieldErrors):
         return error.errors
     return {fallback_block: error.message}
 
@@ -283,11 +284,11 @@ def register(app: App, services: Services) -> None:
         except DomainError as error:
             ack(
                 response_action="update",
-                view=blocks.done_view("Not sent", f":warning: {error.message}"),
+                view=done_view("Not sent", f":warning: {error.message}"),
             )
             return
         title = "Sent for approval" if outcome.review else "Announcement"
-        ack(response_action="update", view=blocks.done_view(title, outcome.text))
+        ack(response_action="update", view=done_view(title, outcome.text))
 
     def on_ack(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -390,7 +391,7 @@ def register(app: App, services: Services) -> None:
                 rows = townhalls.upcoming(session=session, clock=clock)
                 zone = service.zone_of(session, user_id)
             lines = [
-                f"• *#{t.id}* {t.title} · "
+                f"• *#{t.id}* {escape(t.title)} · "
                 f"{t.starts_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z} · host <@{t.host_id}>"
                 for t in rows
             ]
@@ -449,7 +450,7 @@ def register(app: App, services: Services) -> None:
             return
         ack(
             response_action="update",
-            view=blocks.done_view(
+            view=done_view(
                 "Town hall",
                 f":classical_building: Town hall #{townhall.id} is announced. Questions come in "
                 "under the notice; you get them ranked by DM before the start. "
@@ -483,7 +484,7 @@ def register(app: App, services: Services) -> None:
             return
         ack(
             response_action="update",
-            view=blocks.done_view(
+            view=done_view(
                 "Question sent",
                 ":speech_balloon: Your question is in"
                 + (" anonymously: your name was not stored." if anonymous else ".")

@@ -32,9 +32,9 @@ from announcements.models import (
 from bot import delivery, schedules
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Campaign, Delivery, Schedule
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.mrkdwn import Mrkdwn, escape, user_text
 from bot.templating import render
 from directory import service as directory
 from directory.models import Channel, Department, Person, Role
@@ -59,14 +59,6 @@ REPEATS = {
     "monthly_day": "Every month on a day",
     "monthly_nth": "Every month on the nth weekday",
 }
-
-
-class FieldErrors(InvalidInput):
-    """Several inputs of a form are wrong; `errors` maps each field (a modal block id) to why."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -279,8 +271,7 @@ def require_announcer(*, session: Session, policy: Policy, user_id: str) -> Role
 
 def zone_of(session: Session, user_id: str, default: str = "UTC") -> str:
     """A person's IANA zone from the directory."""
-    person = session.get(Person, user_id)
-    return person.tz if person and person.tz else default
+    return directory.zone_of(session=session, user_id=user_id, default=default)
 
 
 def compose_context(
@@ -898,7 +889,7 @@ def _send_for_review(
         messages=[
             OutboundMessage(
                 target=target,
-                text=f"Approval needed: {review.post.title}",
+                text=f"Approval needed: {escape(review.post.title)}",
                 blocks=blocks,
                 idempotency_key=f"ann:{review.announcement_id}:review:{stamp}:{target}",
             )
@@ -967,7 +958,7 @@ def approve(
         session,
         clock,
         announcement,
-        f":white_check_mark: <@{reviewer}> approved your announcement “{announcement.title}”. "
+        f":white_check_mark: <@{reviewer}> approved your announcement “{escape(announcement.title)}”. "
         + text,
         "approved",
     )
@@ -1001,7 +992,7 @@ def request_changes(
         session,
         clock,
         announcement,
-        f":pencil2: <@{reviewer}> asked for changes to your announcement “{announcement.title}” "
+        f":pencil2: <@{reviewer}> asked for changes to your announcement “{escape(announcement.title)}” "
         f"(#{announcement_id}): {user_text(note.strip(), may_notify_everyone=False)}\n"
         f"Nothing was posted. `/announce edit {announcement_id}` to change and resend it.",
         "changes",
@@ -1075,7 +1066,7 @@ def post_occurrence(
         messages=[
             OutboundMessage(
                 target=channel_id,
-                text=f"{announcement.title}",
+                text=escape(announcement.title),
                 blocks=blocks,
                 idempotency_key=post_key(post.id or 0, channel_id),
             )
@@ -1131,7 +1122,7 @@ def remind(*, session: Session, clock: Clock, renderer: Renderer, post_id: int) 
         messages=(
             OutboundMessage(
                 target=user_id,
-                text=f"Reminder: please read and acknowledge “{announcement.title}”.",
+                text=f"Reminder: please read and acknowledge “{escape(announcement.title)}”.",
                 blocks=blocks,
                 idempotency_key=f"ann:remind:{post_id}:{number}:{user_id}",
             )

@@ -18,13 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from announcements.models import Question, TownHall, Upvote
-from announcements.service import FieldErrors, Instant, Policy, valid_zone, zone_of
+from announcements.service import Instant, Policy, valid_zone, zone_of
 from bot import delivery, schedules
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Campaign, Schedule
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.mrkdwn import Mrkdwn, escape, user_text
 from directory import service as directory
 from directory.models import Role
 
@@ -247,7 +247,7 @@ def create(
         messages=[
             OutboundMessage(
                 target=channel_id,
-                text=f"Town hall: {title}",
+                text=f"Town hall: {escape(title)}",
                 blocks=blocks,
                 idempotency_key=notice_key(townhall.id or 0, channel_id),
             )
@@ -396,7 +396,7 @@ def send_reminder(
         messages=[
             OutboundMessage(
                 target=channel_id,
-                text=f"Reminder: town hall “{townhall.title}” soon",
+                text=f"Reminder: town hall “{escape(townhall.title)}” soon",
                 blocks=blocks,
                 idempotency_key=f"th:{townhall.id}:remind:{minutes}:{channel_id}",
             )
@@ -421,7 +421,7 @@ def send_questions(
         messages=[
             OutboundMessage(
                 target=townhall.host_id,
-                text=f"Questions for your town hall “{townhall.title}” ({len(questions)})",
+                text=f"Questions for your town hall “{escape(townhall.title)}” ({len(questions)})",
                 blocks=renderer.townhall_questions(view_of(session, townhall), questions),
                 idempotency_key=f"th:{townhall_id}:questions",
             )

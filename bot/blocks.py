@@ -1,4 +1,4 @@
-"""Block Kit for the shell's own surfaces: the help overview and the App Home welcome."""
+"""Block Kit for the shell's own surfaces (the help overview, the App Home welcome) and shared bits."""
 
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -22,7 +22,7 @@ HOME_CALLBACK_ID = "commons.home"
 
 def _command_section(entry: CommandHelp) -> SectionBlock:
     status = "" if entry.available else "  _(coming soon)_"
-    usage = "   ".join(f"`{u}`" for u in entry.usage)
+    usage = "   ".join(f"`{escape(u)}`" for u in entry.usage)
     return SectionBlock(
         text=MarkdownTextObject(text=f"*{entry.name}*{status}\n{entry.summary}\n{usage}")
     )
@@ -48,7 +48,8 @@ def help_blocks(
     blocks.append(HeaderBlock(text="Commons: what you can do"))
     blocks.extend(_command_section(entry) for entry in commands)
     extra = [
-        f"`{s.usage}`: {s.summary}{' _(admins)_' if s.admin_only else ''}" for s in subcommands
+        f"`{escape(s.usage)}`: {s.summary}{' _(admins)_' if s.admin_only else ''}"
+        for s in subcommands
     ]
     if extra:
         blocks.append(
@@ -122,3 +123,13 @@ def home_view(*, team_name: str, user_id: str, commands: Sequence[CommandHelp]) 
         )
     )
     return View(type="home", callback_id=HOME_CALLBACK_ID, blocks=blocks).to_dict()
+
+
+def done_view(title: str, text: str) -> View:
+    """A closing modal that says what happened (a form's last step)."""
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Done",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text[:3000]))],
+    )

@@ -19,3 +19,11 @@ class PermissionDenied(DomainError):
 
 class InvalidInput(DomainError):
     """The input is malformed; the message says what a valid one looks like."""
+
+
+class FieldErrors(InvalidInput):
+    """Several inputs of a form are wrong; `errors` maps each field (a modal block id) to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors

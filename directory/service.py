@@ -182,7 +182,7 @@ def require_admin(*, session: Session, admins: Sequence[str], user_id: str) -> N
     if role is not Role.ADMIN:
         raise PermissionDenied(
             "Only Commons admins can do that. `/commons whoami` shows your role; "
-            "an admin can change it with `/commons role @you <role>`."
+            "an admin can change it with `/commons role @you &lt;role&gt;`."
         )
 
 
@@ -325,6 +325,23 @@ def departments_of(*, session: Session, user_id: str) -> list[Department]:
             .order_by(col(Department.name))
         ).all()
     )
+
+
+def list_departments(*, session: Session) -> list[Department]:
+    """Every active department (Slack user group), by name."""
+    return list(
+        session.exec(
+            select(Department)
+            .where(Department.active == True)  # noqa: E712
+            .order_by(col(Department.name), col(Department.handle))
+        ).all()
+    )
+
+
+def zone_of(*, session: Session, user_id: str, default: str) -> str:
+    """A person's IANA zone from the directory (`default` when unknown)."""
+    person = session.get(Person, user_id)
+    return person.tz if person is not None and person.tz else default
 
 
 def may_post_to(*, session: Session, admins: Sequence[str], user_id: str, channel_id: str) -> None:

@@ -7,7 +7,10 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -15,6 +18,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    TimePickerElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -34,10 +38,14 @@ COMMENT = "helpdesk.comment"
 REQUEST_MODAL = "helpdesk.request_modal"
 COMMENT_MODAL = "helpdesk.comment_modal"
 TURN_INTO_REQUEST = "helpdesk.turn_into_request"
+DESK_MODAL = "helpdesk.desk_modal"
 
 # Block ids of the request modal (each block's one element has the same action id).
 DESK_BLOCK, SUMMARY_BLOCK, DETAILS_BLOCK = "desk", "summary", "details"
 PRIORITY_BLOCK, CATEGORY_BLOCK, COMMENT_BLOCK = "priority", "category", "comment"
+# Block ids of the desk set-up form: "desk_" + a field of service.DeskForm.
+DESK_FIELDS = ("key", "name", "channel", "usergroup", "days", "start", "end", "zone")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 STATUS_EMOJI: dict[str, str] = {
     Status.OPEN: ":large_blue_circle:",
@@ -263,6 +271,81 @@ def comment_modal(request_id: int) -> dict[str, Any]:
                 ),
             )
         ],
+    ).to_dict()
+
+
+def desk_modal(departments: list[tuple[str, str]], zone: str) -> dict[str, Any]:
+    """The form that sets up a desk: `departments` are (label, user group id) pairs."""
+    days = [_option(day, day) for day in WEEKDAYS]
+
+    def text_input(field: str, label: str, hint: str, **element: Any) -> InputBlock:
+        return InputBlock(
+            block_id=f"desk_{field}",
+            label=label,
+            hint=hint,
+            element=PlainTextInputElement(action_id=f"desk_{field}", **element),
+        )
+
+    blocks: list[Block] = [
+        text_input(
+            "key",
+            "Key",
+            "Short: people type it, as in `/request it My laptop won't start`.",
+            max_length=32,
+            placeholder="it",
+        ),
+        text_input("name", "Name", "What people see, e.g. IT or People & HR.", max_length=80),
+        InputBlock(
+            block_id="desk_channel",
+            label="Intake channel",
+            hint="Each request gets a thread here. Commons must be a member (/invite @Commons).",
+            element=ConversationSelectElement(
+                action_id="desk_channel",
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+            ),
+        ),
+        InputBlock(
+            block_id="desk_usergroup",
+            label="Agents",
+            hint="The Slack user group whose members answer requests.",
+            element=StaticSelectElement(
+                action_id="desk_usergroup",
+                options=[_option(label, value) for label, value in departments][:100],
+            ),
+        ),
+        InputBlock(
+            block_id="desk_days",
+            label="Working days",
+            hint="SLA clocks run only on these days, between the hours below.",
+            element=CheckboxesElement(
+                action_id="desk_days", options=days, initial_options=days[:5]
+            ),
+        ),
+        InputBlock(
+            block_id="desk_start",
+            label="Opens at",
+            element=TimePickerElement(action_id="desk_start", initial_time="09:00"),
+        ),
+        InputBlock(
+            block_id="desk_end",
+            label="Closes at",
+            element=TimePickerElement(action_id="desk_end", initial_time="17:00"),
+        ),
+        text_input(
+            "zone",
+            "Time zone",
+            "An IANA name such as Europe/London or America/New_York.",
+            initial_value=zone,
+            max_length=64,
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=DESK_MODAL,
+        title="New help desk",
+        submit="Create desk",
+        close="Cancel",
+        blocks=blocks,
     ).to_dict()
 
 

@@ -12,11 +12,14 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks import done_view
 from bot.commands import channel_ref, user_ref, usergroup_ref
-from bot.errors import DomainError, InvalidInput, NotFound
+from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound
 from bot.forms import field_text
+from bot.mrkdwn import escape
 from bot.services import Services, Subcommand
 from bot.templating import render
+from directory import service as directory
 from helpdesk import blocks, jobs, service
 from helpdesk.hours import describe_minutes
 
@@ -62,6 +65,7 @@ def _request_id(value: str | None) -> int:
 def register(app: App, services: Services) -> None:
     """Attach the help-desk listeners, the `/commons desk` subcommand and the tick."""
     store, clock, admins = services.store, services.clock, services.settings.admins
+    settings_zone = services.settings.timezone
     renderer = blocks.RENDERER
     messages = SlackMessages(app.client)
 
@@ -325,7 +329,66 @@ def register(app: App, services: Services) -> None:
     # -- /commons desk -------------------------------------------------------------------------
 
     def on_desk(ack: Ack, respond: Respond, command: dict[str, Any], args: list[str]) -> None:
+        if args and args[0].lower() == "new":
+            open_desk_form(ack, command)
+            return
         ack(response_type="ephemeral", text=desk_command(command["user_id"], args))
+
+    def open_desk_form(ack: Ack, command: dict[str, Any]) -> None:
+        actor = command["user_id"]
+        with store.unit_of_work(write=False) as session:
+            directory.require_admin(session=session, admins=admins, user_id=actor)
+            departments = [
+                (f"{d.name or d.handle} (@{d.handle})", d.usergroup_id)
+                for d in directory.list_departments(session=session)
+            ]
+            zone = directory.zone_of(session=session, user_id=actor, default=settings_zone)
+        if not departments:
+            ack(
+                response_type="ephemeral",
+                text="A desk's agents are a Slack user group, and Commons knows none yet. Create "
+                "one in Slack (People > User groups), then `/commons sync` and try again.",
+            )
+            return
+        ack()
+        app.client.views_open(
+            trigger_id=command["trigger_id"], view=blocks.desk_modal(departments, zone)
+        )
+
+    def on_desk_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        form = service.DeskForm(
+            **{name: field_text(values, f"desk_{name}") for name in blocks.DESK_FIELDS}
+        )
+        try:
+            with store.unit_of_work() as session:
+                desk = service.create_desk(
+                    session=session, clock=clock, admins=admins, actor=body["user"]["id"], form=form
+                )
+                hours = service.business_hours(session=session, desk=desk).describe()
+        except FieldErrors as error:
+            ack(
+                response_action="errors",
+                errors={f"desk_{name}": text[:500] for name, text in error.errors.items()},
+            )
+            return
+        except DomainError as error:
+            ack(response_action="errors", errors={"desk_key": error.message[:500]})
+            return
+        ack(
+            response_action="update",
+            view=done_view(
+                "Desk created",
+                render(
+                    PACKAGE,
+                    "desk_created.j2",
+                    desk=desk,
+                    hours=hours,
+                    defaults=service.DEFAULT_SLA,
+                    describe=_minutes,
+                ),
+            ),
+        )
 
     def desk_command(actor: str, args: list[str]) -> str:
         verb = args[0].lower() if args else "help"
@@ -343,7 +406,7 @@ def register(app: App, services: Services) -> None:
             )
         arity, text = usage
         if len(rest) < arity[0] or (arity[1] is not None and len(rest) > arity[1]):
-            raise InvalidInput(f"Usage: `{text}`")
+            raise InvalidInput(f"Usage: `{escape(text)}`")
         key = rest[0]
         with store.unit_of_work(write=verb != "show") as session:
             if verb == "add":
@@ -387,7 +450,7 @@ def register(app: App, services: Services) -> None:
             elif verb == "holiday":
                 remove = rest[1].lower() == "remove"
                 if remove and len(rest) < 3:
-                    raise InvalidInput(f"Usage: `{text}`")
+                    raise InvalidInput(f"Usage: `{escape(text)}`")
                 desk, day = service.set_holiday(
                     session=session,
                     admins=admins,
@@ -474,6 +537,7 @@ def register(app: App, services: Services) -> None:
     app.command(REQUEST_COMMAND)(on_request)
     app.view(blocks.REQUEST_MODAL)(on_request_submitted)
     app.view(blocks.COMMENT_MODAL)(on_comment_submitted)
+    app.view(blocks.DESK_MODAL)(on_desk_submitted)
     app.message_shortcut(blocks.TURN_INTO_REQUEST)(on_turn_into_request)
     app.action(blocks.CLAIM)(transition(service.claim))
     app.action(blocks.WAIT)(transition(service.wait_on_requester))
@@ -485,8 +549,8 @@ def register(app: App, services: Services) -> None:
     app.event(REACTION_ADDED)(on_reaction)
     app.event(MESSAGE)(on_message)
     services.commons_subcommands[DESK_SUBCOMMAND] = Subcommand(
-        "/commons desk <add|hours|holiday|sla|alias|category|lead|reaction|autoclose|show|list|remove> ...",
-        "configure help desks (`/commons desk help`)",
+        "/commons desk <new|add|hours|holiday|sla|alias|category|lead|reaction|autoclose|show|list|remove> ...",
+        "set up help desks (`/commons desk new` opens a form; `/commons desk help`)",
         on_desk,
         admin_only=True,
     )

@@ -8,7 +8,7 @@ transaction, and the Block Kit they carry comes from a `Renderer` the caller pas
 import math
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.clock import Clock
 from bot.delivery import OutboundMessage, enqueue, open_campaign
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.mrkdwn import Mrkdwn, user_text
 from bot.templating import render
 from directory import service as directory
@@ -277,42 +277,23 @@ def add_desk(
         NotFound: an unknown channel or user group.
     """
     directory.require_admin(session=session, admins=admins, user_id=actor)
-    key = key.lower()
-    if not KEY.match(key) or key in RESERVED:
-        raise InvalidInput(
-            f"`{key}` can't be a desk key: use up to 32 lowercase letters, digits, - or _ "
-            f"(and not {', '.join(sorted(RESERVED))})."
-        )
-    if not name.strip():
-        raise InvalidInput('Give the desk a name: `/commons desk add it "IT" #it-help @it`.')
-    found = directory.find_channel(session=session, reference=channel)
-    _check_intake_channel(found)
+    key = _new_key(session, key)
+    name = _new_name(name)
+    found = _intake_channel(session, channel)
     department = directory.find_department(session=session, reference=usergroup)
-    if session.get(DeskAlias, key) is not None:
-        raise InvalidInput(f"`{key}` is already another desk's alias.")
     now = clock.now()
     desk = session.exec(select(Desk).where(Desk.key == key)).first()
-    if desk is not None and desk.active:
-        raise InvalidInput(
-            f"There is already a desk `{key}` ({desk.name}). Change it with the other "
-            "`/commons desk` commands, or remove it first."
-        )
-    other = session.exec(
-        select(Desk).where(Desk.channel_id == found.slack_id, Desk.active == True)  # noqa: E712
-    ).first()
-    if other is not None:
-        raise InvalidInput(f"<#{found.slack_id}> is already the intake channel of `{other.key}`.")
     if desk is None:
         desk = Desk(
             key=key,
-            name=name.strip()[:80],
+            name=name,
             channel_id=found.slack_id,
             usergroup_id=department.usergroup_id,
             created_by=actor,
             created_at=now,
             updated_at=now,
         )
-    desk.name = name.strip()[:80]
+    desk.name = name
     desk.channel_id = found.slack_id
     desk.usergroup_id = department.usergroup_id
     desk.active = True
@@ -320,6 +301,106 @@ def add_desk(
     session.add(desk)
     session.flush()
     return desk
+
+
+@dataclass(frozen=True)
+class DeskForm:
+    """The desk set-up form, as filled in (channel and user group as Slack ids)."""
+
+    key: str
+    name: str
+    channel: str
+    usergroup: str
+    days: str
+    start: str
+    end: str
+    zone: str
+
+
+def create_desk(
+    *, session: Session, clock: Clock, admins: Sequence[str], actor: str, form: DeskForm
+) -> Desk:
+    """Create a desk and its hours from the set-up form, or say what is wrong with each field.
+
+    Raises:
+        PermissionDenied: not an admin.
+        FieldErrors: by field name of DeskForm.
+    """
+    directory.require_admin(session=session, admins=admins, user_id=actor)
+    checks: dict[str, Callable[[], object]] = {
+        "key": lambda: _new_key(session, form.key),
+        "name": lambda: _new_name(form.name),
+        "channel": lambda: _intake_channel(session, form.channel),
+        "usergroup": lambda: directory.find_department(session=session, reference=form.usergroup),
+        "days": lambda: bh.parse_days(form.days),
+        "end": lambda: bh.parse_window(f"{form.start}-{form.end}"),
+        "zone": lambda: bh.parse_zone(form.zone),
+    }
+    errors: dict[str, str] = {}
+    for field_name, check in checks.items():
+        try:
+            check()
+        except DomainError as error:
+            errors[field_name] = error.message
+    if errors:
+        raise FieldErrors(errors)
+    desk = add_desk(
+        session=session,
+        clock=clock,
+        admins=admins,
+        actor=actor,
+        key=form.key,
+        name=form.name,
+        channel=form.channel,
+        usergroup=form.usergroup,
+    )
+    return set_hours(
+        session=session,
+        clock=clock,
+        admins=admins,
+        actor=actor,
+        key=desk.key,
+        days=form.days,
+        window=f"{form.start}-{form.end}",
+        zone=form.zone,
+    )
+
+
+def _new_key(session: Session, key: str) -> str:
+    """A key no active desk or alias has; lowercased."""
+    key = key.strip().lower()
+    if not KEY.match(key) or key in RESERVED:
+        raise InvalidInput(
+            f"`{key}` can't be a desk key: use up to 32 lowercase letters, digits, - or _ "
+            f"(and not {', '.join(sorted(RESERVED))})."
+        )
+    if session.get(DeskAlias, key) is not None:
+        raise InvalidInput(f"`{key}` is already another desk's alias.")
+    desk = session.exec(select(Desk).where(Desk.key == key, Desk.active == True)).first()  # noqa: E712
+    if desk is not None:
+        raise InvalidInput(
+            f"There is already a desk `{key}` ({desk.name}). Change it with the other "
+            "`/commons desk` commands, or remove it first."
+        )
+    return key
+
+
+def _new_name(name: str) -> str:
+    if not name.strip():
+        raise InvalidInput('Give the desk a name: `/commons desk add it "IT" #it-help @it`.')
+    return name.strip()[:80]
+
+
+def _intake_channel(session: Session, channel: str) -> Channel:
+    """A channel Commons can post in that is no other desk's intake."""
+    found = directory.find_channel(session=session, reference=channel)
+    _check_intake_channel(found)
+    other = session.exec(
+        select(Desk).where(Desk.channel_id == found.slack_id, Desk.active == True)  # noqa: E712
+    ).first()
+    if other is not None:
+        raise InvalidInput(f"<#{found.slack_id}> is already the intake channel of `{other.key}`.")
+    return found
 
 
 def _check_intake_channel(channel: Channel) -> None:
@@ -629,7 +710,7 @@ def open_request(
     summary = " ".join(summary.split())
     if not summary:
         raise InvalidInput(
-            f"Say what you need: `/request {desk.key} <one-line summary>`, or `/request` for a form."
+            f"Say what you need: `/request {desk.key} &lt;one-line summary&gt;`, or `/request` for a form."
         )
     if len(summary) > MAX_SUMMARY:
         summary = summary[: MAX_SUMMARY - 1] + "…"

@@ -12,6 +12,9 @@ _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _SPECIAL = re.compile(r"<!(channel|here|everyone)>")
 _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 _DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
+# Anything else in angle brackets Slack turns into a link (an unescaped "<id>" shows as a link
+# to "id"): shown that way here too, so that the mistake is seen in the console.
+_BARE = re.compile(r"<([^@#!<>|][^<>|]*)(?:\|([^<>]*))?>")
 
 
 def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
@@ -26,7 +29,25 @@ def mrkdwn(text: str, user_name: Names, channel_name: Names) -> str:
     text = _SUBTEAM.sub(lambda m: "@" + (m.group(2) or channel_name(m.group(1))).lstrip("@"), text)
     # Slack shows a date token in the reader's zone; the console shows its fallback text.
     text = _DATE.sub(lambda m: m.group(1), text)
+    text = _BARE.sub(_bare_link, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def bare_links(text: str) -> list[str]:
+    """Angle-bracket tokens Slack would turn into links that are not links: "<id>" written where
+    "&lt;id&gt;" was meant."""
+    return [
+        m.group(0)
+        for m in _BARE.finditer(text)
+        if not m.group(1).startswith(("http://", "https://", "mailto:"))
+    ]
+
+
+def _bare_link(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith(("http://", "https://", "mailto:")) and not label:
+        return target
+    return f"{label or target} (link to {target})"
 
 
 def _text(obj: Any, user_name: Names, channel_name: Names) -> str:

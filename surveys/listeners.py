@@ -14,6 +14,7 @@ from bot.forms import element_value
 from bot.gateway import paged
 from bot.services import Services, Tick
 from bot.templating import render
+from directory import service as directory
 from surveys import blocks, jobs, service
 from surveys.questions import TEMPLATES, parse_questions
 from surveys.render import privacy_line, slack_date
@@ -27,10 +28,10 @@ USAGE = (
     "*Pulse surveys*\n"
     "`/pulse`: start a survey from a template (eNPS, engagement, onboarding) or your own questions\n"
     "`/pulse list`: your surveys (HR sees all)\n"
-    "`/pulse results <id> [run]`: participation, scores, departments, trend, comments, charts\n"
-    "`/pulse export <id> [run]`: a CSV of the aggregates, to your DM\n"
-    "`/pulse close <id>`: close the open run now and stop the survey\n"
-    "`/pulse pause <id>` / `/pulse resume <id>`: hold or restart a recurring survey"
+    "`/pulse results &lt;id&gt; [run]`: participation, scores, departments, trend, comments, charts\n"
+    "`/pulse export &lt;id&gt; [run]`: a CSV of the aggregates, to your DM\n"
+    "`/pulse close &lt;id&gt;`: close the open run now and stop the survey\n"
+    "`/pulse pause &lt;id&gt;` / `/pulse resume &lt;id&gt;`: hold or restart a recurring survey"
 )
 
 
@@ -197,7 +198,7 @@ def register(app: App, services: Services) -> None:
         if verb in ("results", "export", "close", "pause", "resume"):
             if len(args) < 2:
                 raise InvalidInput(
-                    f"Say which survey: `/pulse {verb} <id>` (`/pulse list` shows ids)."
+                    f"Say which survey: `/pulse {verb} &lt;id&gt;` (`/pulse list` shows ids)."
                 )
             number = None
             if len(args) > 2:
@@ -417,7 +418,7 @@ def register(app: App, services: Services) -> None:
         ack(response_action="update", view=blocks.thanks_modal(text))
 
     def _zone_of(session: Any, user: str) -> str:
-        return service.zone_of(session=session, user_id=user, default=services.settings.timezone)
+        return directory.zone_of(session=session, user_id=user, default=services.settings.timezone)
 
     app.command(PULSE_COMMAND)(on_pulse)
     app.view(blocks.CREATE_CALLBACK)(on_create)

@@ -918,9 +918,3 @@ def respondent_secret(signing_secret: str) -> bytes:
     return hmac.new(
         signing_secret.encode(), b"commons/surveys/respondent-token/v1", hashlib.sha256
     ).digest()
-
-
-def zone_of(*, session: Session, user_id: str, default: str) -> str:
-    """A person's IANA zone from the directory (the company's when unknown)."""
-    person = session.get(Person, user_id)
-    return person.tz if person is not None and person.tz else default

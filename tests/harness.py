@@ -29,6 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store, make_engine, upgrade
 from sandbox.driver import Ack, Driver
+from sandbox.render import bare_links
 from sandbox.server import Sandbox
 from sandbox.workspace import Message, View
 from tests.support import serve_wsgi, wait_until
@@ -119,6 +120,29 @@ class Harness:
         return [e.text or "" for e in self.slack.workspace.ephemerals(self.user(who))]
 
 
+def written_bare_links(slack: Sandbox) -> list[str]:
+    """Bare "<...>" tokens in the mrkdwn the bot wrote: messages, ephemerals, views, the Home."""
+    found: list[str] = []
+    for activity in slack.workspace.activity_since(0):
+        if activity.kind in ("message", "reply", "update") and activity.user != slack.bot_user_id:
+            continue  # a person's own words
+        view = slack.workspace.views.get(activity.view_id or "")
+        written = [activity.text or "", *_mrkdwn_in(activity.blocks or [])]
+        written += _mrkdwn_in(view.blocks if view is not None else [])
+        found += [f"{activity.kind}: {link}" for text in written for link in bare_links(text)]
+    return found
+
+
+def _mrkdwn_in(node: Any) -> list[str]:
+    """Every mrkdwn text object's text in blocks (plain_text is shown as written)."""
+    if isinstance(node, list):
+        return [text for item in node for text in _mrkdwn_in(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [str(node.get("text") or "")] if node.get("type") == "mrkdwn" else []
+    return own + [text for value in node.values() for text in _mrkdwn_in(value)]
+
+
 @contextmanager
 def harness_for(
     tmp_path: Path, database_url: str | None = None, *, admins: str = "U0ALICE"
@@ -158,4 +182,9 @@ def harness_for(
             yield Harness(
                 slack, services, app, Driver(slack, bot_url=f"{url}/slack/events"), background
             )
+        background.sender.close()
         engine.dispose()
+        # Whatever the test did, nothing Commons showed anyone has a "<placeholder>" Slack would
+        # turn into a link.
+        leaks = written_bare_links(slack)
+        assert leaks == [], leaks
