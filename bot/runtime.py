@@ -38,7 +38,10 @@ class Runtime:
 
 def open_store(settings: Settings) -> Store:
     """Connect to the database and apply pending migrations."""
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except ValueError as error:  # an unsupported database, or an SQLite too old
+        raise StartupError(str(error)) from error
     try:
         upgrade(engine)
     except Exception as error:

@@ -1,6 +1,7 @@
 """The store: engine factory (SQLite or PostgreSQL), sessions per unit of work, and migrations."""
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,26 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# UPDATE/INSERT ... RETURNING, which the outbox and the features rely on, came in SQLite 3.35.
+MIN_SQLITE = (3, 35, 0)
+
+
+def require_sqlite(version: tuple[int, int, int]) -> None:
+    """Refuse an SQLite too old for Commons, saying what to do instead.
+
+    Raises:
+        ValueError: with the versions and the ways out.
+    """
+    if version < MIN_SQLITE:
+        have = ".".join(str(part) for part in version)
+        need = ".".join(str(part) for part in MIN_SQLITE)
+        raise ValueError(
+            f"Commons needs SQLite {need} or newer, and this Python has SQLite {have}. "
+            "Use a Python built with a newer SQLite (python.org builds and Python 3.11+ from "
+            "most current distributions have one), or PostgreSQL (DATABASE_URL=postgresql+psycopg://...)."
+        )
+
+
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     """Build the engine for DATABASE_URL.
 
@@ -32,6 +53,7 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        require_sqlite(sqlite3.sqlite_version_info)
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(

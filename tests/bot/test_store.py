@@ -14,7 +14,14 @@ from sqlmodel import SQLModel, select
 from bot import service
 from bot.clock import FixedClock
 from bot.models import Installation
-from bot.store import Store, alembic_config, current_revisions, make_engine, upgrade
+from bot.store import (
+    Store,
+    alembic_config,
+    current_revisions,
+    make_engine,
+    require_sqlite,
+    upgrade,
+)
 
 IDENTITY = service.WorkspaceIdentity(
     team_id="T0NORTHWND",
@@ -116,3 +123,9 @@ def test_the_migrations_build_exactly_the_tables_the_models_describe(store: Stor
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_an_sqlite_too_old_for_returning_is_refused_with_a_way_out() -> None:
+    require_sqlite((3, 35, 0))
+    with pytest.raises(ValueError, match=r"needs SQLite 3\.35\.0 or newer.*has SQLite 3\.31\.1"):
+        require_sqlite((3, 31, 1))
