@@ -509,7 +509,7 @@ class Sender:
         return _NOT_FOUND
 
     def _on_api_error(self, row: Claimed, error: SlackApiError) -> None:
-        code = str(error.response.get("error") or f"http_{error.response.status_code}")
+        code = error_code(error)
         status = error.response.status_code
         if status == 429 or code == "ratelimited":
             retry_after = _retry_after(error.response.headers)
@@ -650,10 +650,15 @@ def _one_per_channel(candidates: Sequence[Row[Any]], wanted: int) -> list[Row[An
     return chosen
 
 
+def error_code(error: SlackApiError) -> str:
+    """Slack's error code, or `http_<status>` when the answer had none (a bare 5xx, say)."""
+    return str(error.response.get("error") or f"http_{error.response.status_code}")
+
+
 def _describe(error: object) -> str:
     """A short reason for a lookup or post that got no usable answer."""
     if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
+        return error_code(error)
     if isinstance(error, NETWORK_ERRORS):
         return type(error).__name__
     return f"unexpected {type(error).__name__}: {error}"[:200]

@@ -277,24 +277,42 @@ def add_desk(
         NotFound: an unknown channel or user group.
     """
     directory.require_admin(session=session, admins=admins, user_id=actor)
-    key = _new_key(session, key)
-    name = _new_name(name)
-    found = _intake_channel(session, channel)
-    department = directory.find_department(session=session, reference=usergroup)
+    return _save_desk(
+        session,
+        clock,
+        actor,
+        key=_new_key(session, key),
+        name=_new_name(name),
+        channel=_intake_channel(session, channel),
+        department=directory.find_department(session=session, reference=usergroup),
+    )
+
+
+def _save_desk(
+    session: Session,
+    clock: Clock,
+    actor: str,
+    *,
+    key: str,
+    name: str,
+    channel: Channel,
+    department: Department,
+) -> Desk:
+    """Write a desk whose key, name, channel and agents were checked (a removed one comes back)."""
     now = clock.now()
     desk = session.exec(select(Desk).where(Desk.key == key)).first()
     if desk is None:
         desk = Desk(
             key=key,
             name=name,
-            channel_id=found.slack_id,
+            channel_id=channel.slack_id,
             usergroup_id=department.usergroup_id,
             created_by=actor,
             created_at=now,
             updated_at=now,
         )
     desk.name = name
-    desk.channel_id = found.slack_id
+    desk.channel_id = channel.slack_id
     desk.usergroup_id = department.usergroup_id
     desk.active = True
     desk.updated_at = now
@@ -327,7 +345,7 @@ def create_desk(
         FieldErrors: by field name of DeskForm.
     """
     directory.require_admin(session=session, admins=admins, user_id=actor)
-    checks: dict[str, Callable[[], object]] = {
+    checks: dict[str, Callable[[], Any]] = {
         "key": lambda: _new_key(session, form.key),
         "name": lambda: _new_name(form.name),
         "channel": lambda: _intake_channel(session, form.channel),
@@ -336,34 +354,27 @@ def create_desk(
         "end": lambda: bh.parse_window(f"{form.start}-{form.end}"),
         "zone": lambda: bh.parse_zone(form.zone),
     }
+    checked: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for field_name, check in checks.items():
         try:
-            check()
+            checked[field_name] = check()
         except DomainError as error:
             errors[field_name] = error.message
     if errors:
         raise FieldErrors(errors)
-    desk = add_desk(
-        session=session,
-        clock=clock,
-        admins=admins,
-        actor=actor,
-        key=form.key,
-        name=form.name,
-        channel=form.channel,
-        usergroup=form.usergroup,
+    desk = _save_desk(
+        session,
+        clock,
+        actor,
+        key=checked["key"],
+        name=checked["name"],
+        channel=checked["channel"],
+        department=checked["usergroup"],
     )
-    return set_hours(
-        session=session,
-        clock=clock,
-        admins=admins,
-        actor=actor,
-        key=desk.key,
-        days=form.days,
-        window=f"{form.start}-{form.end}",
-        zone=form.zone,
-    )
+    _set_hours(desk, checked["days"], checked["end"], checked["zone"], clock.now())
+    session.add(desk)
+    return desk
 
 
 def _new_key(session: Session, key: str) -> str:
@@ -437,14 +448,20 @@ def set_hours(
 ) -> Desk:
     """Set business days, the daily window and the time zone."""
     desk = _admin_desk(session, admins, actor, key)
-    parsed_days = bh.parse_days(days)
-    start, end = bh.parse_window(window)
-    desk.timezone = bh.parse_zone(zone)
-    desk.work_days = ",".join(str(d) for d in sorted(parsed_days))
-    desk.day_start, desk.day_end = f"{start:%H:%M}", f"{end:%H:%M}"
-    desk.updated_at = clock.now()
+    _set_hours(desk, bh.parse_days(days), bh.parse_window(window), bh.parse_zone(zone), clock.now())
     session.add(desk)
     return desk
+
+
+def _set_hours(
+    desk: Desk, days: frozenset[int], window: tuple[time, time], zone: str, now: datetime
+) -> None:
+    """Set checked business days, daily window and zone on a desk."""
+    start, end = window
+    desk.timezone = zone
+    desk.work_days = ",".join(str(d) for d in sorted(days))
+    desk.day_start, desk.day_end = f"{start:%H:%M}", f"{end:%H:%M}"
+    desk.updated_at = now
 
 
 def set_holiday(

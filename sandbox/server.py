@@ -319,10 +319,8 @@ class Sandbox:
 
     def peak_in_flight(self, method: str) -> int:
         """The most calls of `method` that were in flight together (answered ones included)."""
-        steps = sorted(
-            [(call.started, 1) for call in self.calls(method)]
-            + [(call.at, -1) for call in self.calls(method)]
-        )
+        calls = self.calls(method)
+        steps = sorted([(call.started, 1) for call in calls] + [(call.at, -1) for call in calls])
         peak = current = 0
         for _, step in steps:  # an answer at the same instant as an arrival counts first
             current += step

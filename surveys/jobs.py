@@ -21,7 +21,7 @@ from bot.delivery import OutboundMessage
 from bot.models import Schedule
 from bot.mrkdwn import escape
 from bot.notices import skipped_text, tell_owner
-from bot.sender import NETWORK_ERRORS
+from bot.sender import NETWORK_ERRORS, error_code
 from bot.store import Store
 from bot.templating import render
 from surveys import blocks, charts, service
@@ -228,7 +228,7 @@ def process_uploads(*, store: Store, clock: Clock, client: WebClient, limit: int
         try:
             _upload(store=store, client=client, upload_id=upload_id or 0)
         except SlackApiError as failure:
-            code = str(failure.response.get("error") or f"http_{failure.response.status_code}")
+            code = error_code(failure)
             logger.warning("survey upload %s: Slack said %s", upload_id, code)
             status = failure.response.status_code
             retry = status == 429 or status >= 500 or code in RETRYABLE_UPLOAD_ERRORS
