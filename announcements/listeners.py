@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 
 from announcements import blocks, jobs, service, townhalls
 from announcements.blocks import Renderer
+from bot.args import words
 from bot.blocks import done_view
-from bot.commands import words
 from bot.errors import DomainError, FieldErrors, InvalidInput
 from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
+from bot.interaction import Wiring
 from bot.mrkdwn import escape
 from bot.services import Services, Tick
 from bot.templating import render
@@ -92,7 +93,12 @@ def _errors(error: DomainError, fallback_block: str) -> dict[str, str]:
 # -- registration ------------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(wire: Wiring) -> None:
+    """Wire the feature (legacy listeners until converted to the interaction layer)."""
+    _register(wire.app, wire.services)
+
+
+def _register(app: App, services: Services) -> None:
     """Attach the announcement and town-hall listeners, schedule handlers and the count tick."""
     store, clock = services.store, services.clock
     policy = service.Policy(admins=services.settings.admins)

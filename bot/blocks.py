@@ -15,7 +15,6 @@ from slack_sdk.models.views import View
 
 from bot.catalogue import CommandHelp
 from bot.mrkdwn import escape
-from bot.services import Subcommand
 
 HOME_CALLBACK_ID = "commons.home"
 
@@ -31,10 +30,11 @@ def _command_section(entry: CommandHelp) -> SectionBlock:
 def help_blocks(
     commands: Sequence[CommandHelp],
     *,
-    subcommands: Iterable[Subcommand] = (),
+    subcommands: Iterable[tuple[str, str, bool]] = (),
     unknown: str | None = None,
 ) -> list[Block]:
-    """The overview of every command; `unknown` is what the person typed that Commons did not know."""
+    """The overview of every command; `subcommands` are /commons' own (usage, summary, admins
+    only); `unknown` is what the person typed that Commons did not know."""
     blocks: list[Block] = []
     if unknown is not None:
         shown = escape(unknown if len(unknown) <= 60 else unknown[:57] + "...")
@@ -48,8 +48,8 @@ def help_blocks(
     blocks.append(HeaderBlock(text="Commons: what you can do"))
     blocks.extend(_command_section(entry) for entry in commands)
     extra = [
-        f"`{escape(s.usage)}`: {s.summary}{' _(admins)_' if s.admin_only else ''}"
-        for s in subcommands
+        f"`{escape(usage)}`: {summary}{' _(admins)_' if admins_only else ''}"
+        for usage, summary, admins_only in subcommands
     ]
     if extra:
         blocks.append(

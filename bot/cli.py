@@ -157,7 +157,7 @@ def _run() -> int:
     started = runtime.start(settings)
     try:
         started.background.start()
-        socket_mode.run(started.app, settings.slack_app_token)
+        socket_mode.run(started.app, settings.slack_app_token, started.services)
     finally:
         started.close()
     return 0
@@ -171,7 +171,14 @@ def _serve(host: str, port: int, threads: int) -> int:
     started = runtime.start(settings)
     try:
         started.background.start()
-        http.serve(started.app, started.services.store, host=host, port=port, threads=threads)
+        http.serve(
+            started.app,
+            started.services.store,
+            signing_secret=started.services.settings.slack_signing_secret,
+            host=host,
+            port=port,
+            threads=threads,
+        )
     finally:
         started.close()
     return 0

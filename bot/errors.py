@@ -2,11 +2,16 @@
 
 
 class DomainError(Exception):
-    """A request Commons refuses, with a message that says what is wrong and how to do it right."""
+    """A request Commons refuses, with a message that says what is wrong and how to do it right.
 
-    def __init__(self, message: str) -> None:
+    `field` names the form field (a domain name such as "title", never a block id) the refusal is
+    about, when it comes from a form; the form's description puts it under that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class NotFound(DomainError):
@@ -22,7 +27,7 @@ class InvalidInput(DomainError):
 
 
 class FieldErrors(InvalidInput):
-    """Several inputs of a form are wrong; `errors` maps each field (a modal block id) to why."""
+    """Several inputs of a form are wrong; `errors` maps each field's domain name to why."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(" ".join(errors.values()))

@@ -6,7 +6,9 @@ all of them. Every feature reads its forms through these functions.
 """
 
 import re
-from typing import Any
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 StateValues = dict[str, dict[str, dict[str, Any]]]
 
@@ -69,3 +71,92 @@ def field_flag(values: StateValues, block_id: str) -> bool:
     if isinstance(raw, list):
         return bool(raw)
     return (raw or "").strip().lower() in ("yes", "y", "true", "1", "on")
+
+
+# -- form descriptions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a modal: the domain's name for it, its block id, and how its value is read."""
+
+    name: str
+    block_id: str
+    kind: Literal["text", "list", "flag", "raw"] = "text"
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """What was submitted, by domain field name (services never see block ids)."""
+
+    form: "Form"
+    values: StateValues
+
+    def has(self, name: str) -> bool:
+        """True when the submitted view had this field at all."""
+        return field_raw(self.values, self.form.block_id(name)) is not None
+
+    def text(self, name: str) -> str:
+        return field_text(self.values, self.form.block_id(name))
+
+    def many(self, name: str) -> list[str]:
+        return field_list(self.values, self.form.block_id(name))
+
+    def flag(self, name: str) -> bool:
+        return field_flag(self.values, self.form.block_id(name))
+
+    def raw(self, name: str) -> str | list[str] | None:
+        return field_raw(self.values, self.form.block_id(name))
+
+
+@dataclass(frozen=True)
+class Form:
+    """One modal's description: its callback id, its fields, and the field that takes errors
+    about the form as a whole. It reads submitted state and puts domain errors under the right
+    block."""
+
+    callback_id: str
+    fields: tuple[FormField, ...]
+    default: str
+
+    def block_id(self, name: str) -> str:
+        for item in self.fields:
+            if item.name == name:
+                return item.block_id
+        raise KeyError(name)
+
+    def read(self, values: StateValues) -> FormValues:
+        return FormValues(self, values)
+
+    def block_errors(
+        self, errors: Mapping[str, str], *, present: Collection[str]
+    ) -> dict[str, str]:
+        """Domain field errors as Slack's `errors` map, onto blocks the view really has.
+
+        An error about a field the view lacks (or about no field) goes under the default field,
+        or the first input the view has; several errors on one block are joined.
+        """
+        by_name = {item.name: item.block_id for item in self.fields}
+        fallback = by_name.get(self.default)
+        if fallback not in present:
+            fallback = next(iter(present), None)
+        out: dict[str, str] = {}
+        for name, message in errors.items():
+            block = by_name.get(name, name if name in present else None)
+            if block not in present:
+                block = fallback
+            if block is None:
+                continue
+            out[block] = f"{out[block]} {message}" if block in out else message
+        return out
+
+
+def input_block_ids(view: Mapping[str, Any]) -> list[str]:
+    """The block ids of a view's input blocks, in order: where Slack can show a field error."""
+    found: list[str] = []
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input":
+            block_id = block.get("block_id")
+            if isinstance(block_id, str):
+                found.append(block_id)
+    return found

@@ -1,48 +1,64 @@
-"""The shell's listeners: /commons (help) and the App Home welcome."""
-
-from typing import Any
-
-from slack_bolt import Ack, App
-from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
+"""The shell's listeners: /commons (the overview of every command, and the verbs features add)
+and the App Home welcome."""
 
 from bot import blocks, service
+from bot.args import words
 from bot.catalogue import COMMANDS
-from bot.commands import words
+from bot.interaction import Interaction, Outcome, Reply, Wiring
 from bot.services import Services
+from bot.verbs import CommandTable
 
 COMMONS_COMMAND = "/commons"
 APP_HOME_OPENED = "app_home_opened"
 
 
-def register(app: App, services: Services) -> None:
-    """Attach the shell's listeners to the Bolt app."""
+def commons_table(services: Services) -> CommandTable:
+    """/commons' verbs: the ones every feature added."""
+    return CommandTable(
+        command=COMMONS_COMMAND,
+        title="Commons settings and who you are",
+        verbs=tuple(services.commons_verbs),
+    )
 
-    def on_commons(ack: Ack, respond: Respond, command: dict[str, Any]) -> None:
-        args = words(command.get("text") or "")
-        sub = args[0].lower() if args else "help"
-        subcommand = services.commons_subcommands.get(sub)
-        if subcommand is not None:
-            subcommand.handler(ack, respond, command, args[1:])
-            return
-        unknown = None if sub in ("help", "?") else " ".join(args)
-        ack(
-            response_type="ephemeral",
-            text=blocks.help_text(COMMANDS),
-            blocks=blocks.help_blocks(
-                COMMANDS, subcommands=services.commons_subcommands.values(), unknown=unknown
-            ),
-        )
 
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        with services.store.unit_of_work(write=False) as session:
-            name = service.team_name(session=session)
-        client.views_publish(
-            user_id=event["user"],
-            view=blocks.home_view(team_name=name, user_id=event["user"], commands=COMMANDS),
-        )
+def on_commons(interaction: Interaction) -> Outcome:
+    """`/commons <verb> ...`, or the overview of every command for help and anything unknown."""
+    table = commons_table(interaction.services)
+    args = words(interaction.text)
+    if args and table.find(args[0]) is not None:
+        return table.handle(interaction)
+    unknown = None if not args or args[0].lower() in ("help", "?") else " ".join(args)
+    return overview(interaction.services.audience_of(interaction.user_id), table, unknown)
 
-    app.command(COMMONS_COMMAND)(on_commons)
-    app.event(APP_HOME_OPENED)(on_home_opened)
+
+def overview(audience: frozenset[str], table: CommandTable, unknown: str | None) -> Reply:
+    """Every command, and the /commons verbs this person may use."""
+    mine = [
+        (table.usage(verb), verb.summary, verb.who == "admin")
+        for verb in table.verbs
+        if verb.who == "everyone" or verb.who in audience
+    ]
+    return Reply(
+        blocks.help_text(COMMANDS),
+        blocks=blocks.help_blocks(COMMANDS, subcommands=mine, unknown=unknown),
+    )
+
+
+def on_home_opened(interaction: Interaction) -> None:
+    """Publish the App Home welcome for the person who opened it."""
+    event = interaction.event
+    if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
+        return
+    with interaction.services.store.unit_of_work(write=False) as session:
+        name = service.team_name(session=session)
+    interaction.client.views_publish(
+        user_id=event["user"],
+        view=blocks.home_view(team_name=name, user_id=event["user"], commands=COMMANDS),
+    )
+
+
+def register(wire: Wiring) -> None:
+    """Attach the shell's listeners."""
+    wire.services.command_tables[COMMONS_COMMAND] = commons_table(wire.services)
+    wire.command(COMMONS_COMMAND, on_commons)
+    wire.event(APP_HOME_OPENED, on_home_opened)

@@ -1,6 +1,7 @@
 """Safe mrkdwn: escaping of user-written text before it goes into a Slack message."""
 
 import re
+from collections.abc import Callable
 
 _BROADCAST = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>|<!subteam\^[A-Z0-9]+(\|[^>]*)?>")
 
@@ -54,3 +55,31 @@ def user_text(text: str, *, may_notify_everyone: bool) -> Mrkdwn:
     """
     kept = escape_keep_mentions(text)
     return Mrkdwn(kept if may_notify_everyone else neutralise_mentions(kept))
+
+
+_TOKEN = re.compile(r"<([^<>\n]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
+def plain_text(text: str, name_of: Callable[[str], str | None] = lambda _id: None) -> str:
+    """mrkdwn as a person should read it where Slack shows plain text (field errors, titles):
+    `<#C1|general>` as #general, `<@U1>` as @name, links as their label, escapes undone, no
+    backticks or bold stars. `name_of` names a channel, person or group id when the token has no
+    label."""
+
+    def token(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("#"):
+            return "#" + (label or name_of(target[1:]) or target[1:])
+        if target.startswith("@"):
+            return "@" + (label or name_of(target[1:]) or target[1:])
+        if target.startswith("!subteam^"):
+            return "@" + (label.lstrip("@") or name_of(target[9:]) or "a user group")
+        if target.startswith("!"):
+            return "@" + target[1:]
+        return label or target
+
+    out = _TOKEN.sub(token, text).replace("`", "")
+    out = _BOLD.sub(r"\1", out)
+    return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -2,26 +2,17 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
+from bot.mrkdwn import plain_text
 from bot.pacing import PostLimits
 from bot.schedules import ScheduleHandler
 from bot.settings import Settings
 from bot.store import Store
 
-
-@dataclass(frozen=True)
-class Subcommand:
-    """A `/commons <name> ...` command a feature adds: its usage line, summary and handler.
-
-    The handler is called as handler(ack, respond, command, args) and acknowledges itself.
-    """
-
-    usage: str
-    summary: str
-    handler: Callable[..., Any]
-    admin_only: bool = False
+if TYPE_CHECKING:
+    from bot.verbs import CommandTable, Verb
 
 
 @dataclass(frozen=True)
@@ -42,11 +33,23 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # Features add a handler per schedule kind they create (in their register()).
     schedule_handlers: dict[str, ScheduleHandler] = field(default_factory=dict)
-    # Features add `/commons <name>` subcommands here (in their register()).
-    commons_subcommands: dict[str, Subcommand] = field(default_factory=dict)
+    # Features add `/commons <name>` verbs here (in their register()).
+    commons_verbs: list["Verb"] = field(default_factory=list)
+    # Every slash command's verb table, by command: the source of per-command help and docs.
+    command_tables: dict[str, "CommandTable"] = field(default_factory=dict)
+    # What the features wired, as (kind, id or pattern): for the fuzz tests and benchmark.
+    wired: list[tuple[str, str]] = field(default_factory=list)
+    # Names of channels, people and user groups by id (the directory sets it): for plain text.
+    name_of: Callable[[str], str | None] = field(default=lambda _id: None)
+    # Who a person is, as the words verb tables use ("admin", "comms", "manager", "member"...).
+    audience_of: Callable[[str], frozenset[str]] = field(default=lambda _id: frozenset({"member"}))
     # Features add periodic jobs here (in their register()); every replica runs them, so each
     # must claim its work through the store like the schedules do.
     ticks: list[Tick] = field(default_factory=list)
+
+    def plain_text(self, text: str) -> str:
+        """mrkdwn as plain text, with ids named (for field errors and other plain surfaces)."""
+        return plain_text(text, self.name_of)
 
     @property
     def post_limits(self) -> PostLimits:

@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +95,13 @@ class Store:
         self._write_engine = (
             engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
         )
+        self._local = threading.local()
+
+    def writes_committed(self) -> int:
+        """How many write units of work this thread has committed: the interaction layer
+        compares it before and after a handler to tell a person truthfully whether anything was
+        saved when something failed."""
+        return int(getattr(self._local, "commits", 0))
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
@@ -107,6 +115,8 @@ class Store:
         try:
             yield session
             session.commit()
+            if write:
+                self._local.commits = self.writes_committed() + 1
         except BaseException:
             session.rollback()
             raise

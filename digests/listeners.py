@@ -1,13 +1,17 @@
 """Slash commands of digests; not built yet, so they say they are coming soon."""
 
-from slack_bolt import App
-
-from bot.coming import coming_soon
-from bot.services import Services
+from bot.blocks import coming_soon_text
+from bot.catalogue import command_help
+from bot.interaction import Interaction, Outcome, Reply, Wiring
 
 DIGEST_COMMAND = "/digest"
 
 
-def register(app: App, services: Services) -> None:
+def on_digest(interaction: Interaction) -> Outcome:
+    """Any `/digest`: it is not built yet, and says so."""
+    return Reply(coming_soon_text(command_help(DIGEST_COMMAND)))
+
+
+def register(wire: Wiring) -> None:
     """Attach the digest listeners."""
-    app.command(DIGEST_COMMAND)(coming_soon(DIGEST_COMMAND))
+    wire.command(DIGEST_COMMAND, on_digest)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from bot.args import shown
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from directory.models import Channel, Department, DepartmentMember, Person, Role, RoleAssignment
@@ -263,6 +264,11 @@ def link_department(
     return department
 
 
+def find_department_by_usergroup(*, session: Session, usergroup_id: str) -> Department | None:
+    """The department of a Slack user group id, if Commons knows it."""
+    return session.exec(select(Department).where(Department.usergroup_id == usergroup_id)).first()
+
+
 def find_department(*, session: Session, reference: str) -> Department:
     """A department by user group id (S...) or handle (with or without @)."""
     ref = reference.strip().lstrip("@").lower()
@@ -278,7 +284,7 @@ def find_department(*, session: Session, reference: str) -> Department:
         for d in session.exec(select(Department).where(Department.active == True)).all()  # noqa: E712
     )
     raise NotFound(
-        f"There is no department `{reference}`. Departments: {known or 'none synced yet'}."
+        f"There is no department `{shown(reference)}`. Departments: {known or 'none synced yet'}."
     )
 
 
@@ -297,7 +303,7 @@ def find_person(*, session: Session, reference: str) -> Person:
             None,
         )
     if person is None or not person.active:
-        raise NotFound(f"There is no one called `{reference}` in Commons' directory.")
+        raise NotFound(f"There is no one called `{shown(reference)}` in Commons' directory.")
     return person
 
 
@@ -310,7 +316,7 @@ def find_channel(*, session: Session, reference: str) -> Channel:
     )
     if channel is None:
         raise NotFound(
-            f"Commons doesn't know a channel `{reference}`; check the name or run `/commons sync`."
+            f"Commons doesn't know a channel `{shown(reference)}`; check the name or run `/commons sync`."
         )
     return channel
 

@@ -12,13 +12,15 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.args import channel_ref, user_ref, usergroup_ref
 from bot.blocks import done_view
-from bot.commands import channel_ref, user_ref, usergroup_ref
 from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound
 from bot.forms import field_text
+from bot.interaction import Interaction, OpenModal, Outcome, Reply, Wiring
 from bot.mrkdwn import escape
-from bot.services import Services, Subcommand
+from bot.services import Services
 from bot.templating import render
+from bot.verbs import Verb
 from directory import service as directory
 from helpdesk import blocks, jobs, service
 from helpdesk.hours import describe_minutes
@@ -62,7 +64,12 @@ def _request_id(value: str | None) -> int:
     return int(value)
 
 
-def register(app: App, services: Services) -> None:
+def register(wire: Wiring) -> None:
+    """Wire the feature (legacy listeners until converted to the interaction layer)."""
+    _register(wire.app, wire.services)
+
+
+def _register(app: App, services: Services) -> None:
     """Attach the help-desk listeners, the `/commons desk` subcommand and the tick."""
     store, clock, admins = services.store, services.clock, services.settings.admins
     settings_zone = services.settings.timezone
@@ -548,11 +555,32 @@ def register(app: App, services: Services) -> None:
     app.action(blocks.COMMENT)(on_comment)
     app.event(REACTION_ADDED)(on_reaction)
     app.event(MESSAGE)(on_message)
-    services.commons_subcommands[DESK_SUBCOMMAND] = Subcommand(
-        "/commons desk <new|add|hours|holiday|sla|alias|category|lead|reaction|autoclose|show|list|remove> ...",
-        "set up help desks (`/commons desk new` opens a form; `/commons desk help`)",
-        on_desk,
-        admin_only=True,
+
+    def on_desk_verb(i: Interaction, args: list[str]) -> Outcome:
+        if args and args[0].lower() == "new":
+            with store.unit_of_work(write=False) as session:
+                directory.require_admin(session=session, admins=admins, user_id=i.user_id)
+                departments = [
+                    (f"{d.name or d.handle} (@{d.handle})", d.usergroup_id)
+                    for d in directory.list_departments(session=session)
+                ]
+                zone = directory.zone_of(session=session, user_id=i.user_id, default=settings_zone)
+            if not departments:
+                return Reply(
+                    "A desk's agents are a Slack user group, and Commons knows none yet. Create "
+                    "one in Slack (People > User groups), then `/commons sync` and try again."
+                )
+            return OpenModal(blocks.desk_modal(departments, zone))
+        return Reply(desk_command(i.user_id, args))
+
+    services.commons_verbs.append(
+        Verb(
+            "desk",
+            "<new|add|hours|holiday|sla|alias|category|lead|reaction|autoclose|show|list|remove> ...",
+            "set up help desks (`/commons desk new` opens a form; `/commons desk help`)",
+            on_desk_verb,
+            who="admin",
+        )
     )
     services.ticks.append(jobs.tick(store=store, clock=clock, slack=messages, renderer=renderer))
 

@@ -457,7 +457,7 @@ def main(*, db_path: str, fresh: bool, commands: list[str]) -> int:
         started = runtime.start(settings)
         started.background.sync_directory()
         started.background.start()
-        handler = socket_mode.connect(started.app, settings.slack_app_token)
+        handler = socket_mode.connect(started.app, settings.slack_app_token, started.services)
         try:
             if not sandbox.hub.wait_for_connections(1, timeout=15):
                 print(f"Commons did not connect to the sandbox; see {log_file}", file=sys.stderr)

@@ -89,6 +89,8 @@ class Driver:
         self.timeout = timeout
         # Loopback only: a proxy from the environment must never see these requests.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._last_post: tuple[bytes, str] | None = None
+        self._last_envelope: tuple[str, dict[str, Any], str] | None = None
 
     # -- slash commands -------------------------------------------------------------------
 
@@ -436,7 +438,24 @@ class Driver:
             retry_attempt=retry_attempt,
             retry_reason=retry_reason,
         )
+        self._last_envelope = (envelope_type, payload, ack.envelope_id)
         return Ack(200 if ack.acked else 0, ack.payload, ack.seconds)
+
+    def redeliver(self) -> Ack:
+        """Send the last request again, as Slack does when it saw no ack in time: over HTTP the
+        same body, signed anew; over Socket Mode the same envelope under the same id."""
+        if self.bot_url is None:
+            if self._last_envelope is None:
+                raise RuntimeError("nothing was sent yet")
+            kind, payload, envelope_id = self._last_envelope
+            self.sandbox.hub.wait_for_connections(1, timeout=self.timeout)
+            ack = self.sandbox.hub.send(
+                kind, payload, timeout=self.timeout, envelope_id=envelope_id
+            )
+            return Ack(200 if ack.acked else 0, ack.payload, ack.seconds)
+        if self._last_post is None:
+            raise RuntimeError("nothing was sent yet")
+        return self._post(*self._last_post)
 
     def _post(
         self,
@@ -449,6 +468,7 @@ class Driver:
         signature: str | None = None,
     ) -> Ack:
         assert self.bot_url is not None
+        self._last_post = (body, content_type)
         ts = str(int(time.time()) if timestamp is None else timestamp)
         if signature is None:
             signature = sign(secret or self.sandbox.signing_secret, ts, body)

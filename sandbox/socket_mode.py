@@ -175,13 +175,16 @@ class SocketModeHub:
         timeout: float = 10.0,
         retry_attempt: int = 0,
         retry_reason: str = "",
+        envelope_id: str | None = None,
     ) -> SocketAck:
         """Send one envelope to the next open connection and wait for its ack.
 
-        Must be called from a thread other than the hub's event loop.
+        `envelope_id`: send it under this id (Slack redelivers an envelope it saw no ack for
+        under the same id); a new one by default. Must be called from a thread other than the
+        hub's event loop.
         """
         loop = self._require_loop()
-        envelope_id = str(uuid.uuid4())
+        envelope_id = envelope_id or str(uuid.uuid4())
         envelope: dict[str, Any] = {
             "envelope_id": envelope_id,
             "type": envelope_type,

@@ -8,10 +8,11 @@ from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from bot.commands import words
+from bot.args import words
 from bot.errors import DomainError, InvalidInput
 from bot.forms import element_value
 from bot.gateway import paged
+from bot.interaction import Wiring
 from bot.services import Services, Tick
 from bot.templating import render
 from directory import service as directory
@@ -150,7 +151,12 @@ def _field_of(error: DomainError, present: set[str]) -> str:
     return blocks.TEMPLATE_BLOCK
 
 
-def register(app: App, services: Services) -> None:
+def register(wire: Wiring) -> None:
+    """Wire the feature (legacy listeners until converted to the interaction layer)."""
+    _register(wire.app, wire.services)
+
+
+def _register(app: App, services: Services) -> None:
     """Attach /pulse, the answer buttons and modals, the survey handlers and the upload tick."""
     admins = services.settings.admins
     clock = services.clock

@@ -178,7 +178,9 @@ def harness_for(
             ),
         )
         background.sync_directory()
-        with serve_wsgi(CommonsWSGI(app, services.store)) as url:
+        with serve_wsgi(
+            CommonsWSGI(app, services.store, services.settings.slack_signing_secret)
+        ) as url:
             yield Harness(
                 slack, services, app, Driver(slack, bot_url=f"{url}/slack/events"), background
             )

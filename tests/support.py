@@ -13,12 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitress.server import BaseWSGIServer, create_server
 
 from sandbox.demo import load_demo
 from sandbox.server import Sandbox
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 def free_port() -> int:
@@ -49,6 +52,29 @@ def serve_wsgi(app: Any) -> Iterator[str]:
             server.close()
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
+
+
+@contextmanager
+def sandbox_services(sandbox: Sandbox, tmp_path: Path, *, admins: str = "") -> Iterator["Services"]:
+    """Commons' services pointed at the sandbox, on a migrated SQLite file of the test's own."""
+    from bot.services import Services
+    from bot.settings import Settings
+    from bot.store import Store, make_engine, upgrade
+
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": sandbox.bot_token,
+            "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+            "SLACK_APP_TOKEN": sandbox.app_token,
+            "SLACK_API_URL": sandbox.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'commons.db'}",
+            "COMMONS_ADMINS": admins,
+        }
+    )
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    yield Services(settings=settings, store=Store(engine))
+    engine.dispose()
 
 
 def bot_env(sandbox: Sandbox, database_url: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ import yaml
 from slack_bolt import App, BoltRequest
 
 from bot.app import FEATURES
+from bot.interaction import Wiring
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store, make_engine
@@ -64,7 +65,7 @@ def _registered(tmp_path: Path) -> RecordingApp:
     services = Services(settings=settings, store=Store(make_engine(f"sqlite:///{tmp_path}/c.db")))
     app = RecordingApp()
     for register in FEATURES:
-        register(app, services)
+        register(Wiring(app, services))
     return app
 
 

@@ -9,18 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_bolt import Ack, App
+from slack_bolt import App
+from sqlalchemy import text
 
-from bot.app import create_app
+from bot.app import FEATURES, create_app
 from bot.catalogue import COMMANDS
 from bot.errors import DomainError
 from bot.http import CommonsWSGI
+from bot.interaction import Interaction, Later, Outcome, Reply, Wiring
 from bot.services import Services
-from bot.settings import Settings
-from bot.store import Store, make_engine, upgrade
+from bot.store import Store, make_engine
 from sandbox.driver import Driver
 from sandbox.server import Sandbox
-from tests.support import serve_wsgi, wait_until
+from tests.support import sandbox_services, serve_wsgi, wait_until
 
 ALICE = "U0ALICE"
 
@@ -33,53 +34,55 @@ def slack() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def services(slack: Sandbox, tmp_path: Path) -> Iterator[Services]:
-    settings = Settings.from_env(
-        {
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": slack.signing_secret,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'commons.db'}",
-        }
-    )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    yield Services(settings=settings, store=Store(engine))
-    engine.dispose()
+    with sandbox_services(slack, tmp_path) as built:
+        yield built
 
 
 def _serve(app: App, services: Services) -> Iterator[str]:
-    with serve_wsgi(CommonsWSGI(app, services.store)) as url:
+    with serve_wsgi(
+        CommonsWSGI(app, services.store, services.settings.slack_signing_secret)
+    ) as url:
         yield url
 
 
 handled: list[str] = []
 
 
+def _boom(i: Interaction) -> Outcome:
+    raise RuntimeError("an unexpected failure")
+
+
+def _refuse(i: Interaction) -> Outcome:
+    raise DomainError("Only admins can do that. Ask an admin to run it for you.")
+
+
+def _saves_then_fails(i: Interaction) -> Outcome:
+    with i.services.store.unit_of_work() as session:
+        session.execute(text("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)"))
+    raise RuntimeError("failed after saving")
+
+
+def _later_fails(i: Interaction) -> Outcome:
+    return Later(Reply("Working on it..."), lambda: _boom(i))
+
+
+def _count_reaction(i: Interaction) -> None:
+    handled.append(str(i.event["reaction"]))
+
+
+def _test_feature(wire: Wiring) -> None:
+    wire.command("/boom", _boom)
+    wire.command("/refuse", _refuse)
+    wire.command("/saves", _saves_then_fails)
+    wire.command("/later", _later_fails)
+    # reaction_removed: no feature listens to it (Bolt runs only the first matching listener).
+    wire.event("reaction_removed", _count_reaction)
+
+
 @pytest.fixture
 def app(services: Services) -> App:
     handled.clear()
-    app = create_app(services.settings, services)
-
-    @app.command("/boom")
-    def boom(ack: Ack) -> None:
-        ack()
-        raise RuntimeError("an unexpected failure")
-
-    @app.command("/refuse")
-    def refuse(ack: Ack) -> None:
-        ack()
-        raise DomainError("Only admins can do that. Ask an admin to run it for you.")
-
-    # reaction_removed: no feature listens to it (Bolt runs only the first matching listener).
-    @app.event("reaction_removed")
-    def count_reaction(event: dict[str, object]) -> None:
-        handled.append(str(event["reaction"]))
-
-    @app.command("/early")
-    def early(ack: Ack) -> None:
-        raise DomainError("That needs a channel: try `/early #general`.")
-
-    return app
+    return create_app(services.settings, services, features=(_test_feature, *FEATURES))
 
 
 @pytest.fixture
@@ -127,33 +130,56 @@ def test_unbuilt_commands_say_they_are_coming_and_change_nothing(
     assert [c.method for c in slack.calls() if c.method.startswith("chat.")] == []
 
 
+def _reference(text: str) -> str:
+    match = re.search(r"reference: `([0-9a-f]{8})`", text)
+    assert match is not None, text
+    return match.group(1)
+
+
 def test_an_unexpected_error_is_logged_with_a_reference_the_person_is_told(
-    driver: Driver, slack: Sandbox, caplog: pytest.LogCaptureFixture
+    driver: Driver, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="commons"):
         ack = driver.slash(ALICE, "/boom", "")
-        assert ack.status == 200
-        assert wait_until(lambda: any(e.source != "ack" for e in slack.workspace.ephemerals(ALICE)))
-    told = [e.text or "" for e in slack.workspace.ephemerals(ALICE) if e.source != "ack"]
-    match = re.search(r"reference: `([0-9a-f]{8})`", told[-1])
-    assert match is not None, told
-    logged = [r for r in caplog.records if match.group(1) in r.getMessage()]
+    assert ack.status == 200
+    assert isinstance(ack.body, dict)
+    told = str(ack.body["text"])
+    assert "Nothing was saved" in told
+    logged = [r for r in caplog.records if _reference(told) in r.getMessage()]
     assert logged
     assert logged[0].exc_info is not None
 
 
-def test_a_domain_error_becomes_an_ephemeral_message(driver: Driver, slack: Sandbox) -> None:
-    driver.slash(ALICE, "/refuse", "")
+def test_a_failure_after_a_write_does_not_claim_nothing_was_saved(driver: Driver) -> None:
+    ack = driver.slash(ALICE, "/saves", "")
+    assert isinstance(ack.body, dict)
+    assert "Part of this was saved" in str(ack.body["text"])
+    assert "Nothing was saved" not in str(ack.body["text"])
+
+
+def test_a_failure_after_the_ack_reaches_the_person_with_a_reference(
+    driver: Driver, slack: Sandbox
+) -> None:
+    ack = driver.slash(ALICE, "/later", "")
+    assert isinstance(ack.body, dict)
+    assert ack.body["text"] == "Working on it..."
     assert wait_until(lambda: any(e.source != "ack" for e in slack.workspace.ephemerals(ALICE)))
-    told = [e.text for e in slack.workspace.ephemerals(ALICE) if e.source != "ack"]
-    assert told == ["Only admins can do that. Ask an admin to run it for you."]
+    told = [e.text or "" for e in slack.workspace.ephemerals(ALICE) if e.source != "ack"]
+    assert _reference(told[-1])
 
 
-def test_a_domain_error_before_the_ack_is_the_ack(driver: Driver) -> None:
-    ack = driver.slash(ALICE, "/early", "")
+def test_a_domain_error_is_the_ack(driver: Driver) -> None:
+    ack = driver.slash(ALICE, "/refuse", "")
     assert ack.status == 200
     assert isinstance(ack.body, dict)
-    assert ack.body["text"] == "That needs a channel: try `/early #general`."
+    assert ack.body["text"] == "Only admins can do that. Ask an admin to run it for you."
+
+
+def test_a_command_commons_does_not_have_is_answered(driver: Driver) -> None:
+    ack = driver.slash(ALICE, "/nonesuch", "x")
+    assert ack.status == 200
+    assert isinstance(ack.body, dict)
+    assert "does not have that command" in str(ack.body["text"])
 
 
 def test_opening_the_app_home_publishes_the_welcome(driver: Driver, slack: Sandbox) -> None:
@@ -181,7 +207,7 @@ def test_healthz_answers_ok_and_other_paths_404(
 
 def test_healthz_is_503_when_the_database_is_unreachable(app: App) -> None:
     broken = Store(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"))
-    with serve_wsgi(CommonsWSGI(app, broken)) as url:
+    with serve_wsgi(CommonsWSGI(app, broken, "secret")) as url:
         with pytest.raises(urllib.error.HTTPError) as failed:
             urllib.request.urlopen(f"{url}/healthz")
         assert failed.value.code == 503
