@@ -176,3 +176,29 @@ def screen_middleware() -> Callable[..., BoltResponse | None]:
         return next()
 
     return screen_body
+
+
+def describe(body: object) -> str:
+    """Name the kind of request without any of its content (which may be private). Never raises."""
+    if not isinstance(body, dict):
+        return "request"
+    if isinstance(body.get("command"), str):
+        return f"command {body['command'][:40]}"
+    kind = body.get("type")
+    kind = kind if isinstance(kind, str) else "request"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else {}
+        action_id = first.get("action_id") if isinstance(first, dict) else None
+        return f"block action {str(action_id)[:80] if action_id is not None else '?'}"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        callback = view.get("callback_id") if isinstance(view, dict) else None
+        return f"{kind} {str(callback)[:80] if callback is not None else '?'}"
+    if kind in ("shortcut", "message_action"):
+        return f"{kind} {str(body.get('callback_id'))[:80]}"
+    if kind == "event_callback":
+        event = body.get("event")
+        event_type = event.get("type") if isinstance(event, dict) else None
+        return f"event {str(event_type)[:40]}"
+    return kind[:40]
