@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import InvalidInput
 from bot.mrkdwn import escape
 
-# The store's integer columns are 64-bit signed: anything above cannot name a row.
-MAX_ID = 2**63 - 1
+# The store's id columns are INTEGER: 32-bit signed on PostgreSQL (SQLite's are 64-bit). Anything
+# above cannot name a row on every store, so it is refused before a query could fail on it.
+MAX_ID = 2**31 - 1
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -1,10 +1,12 @@
-"""Block Kit of pulse surveys: the /pulse modal, invitations with answer buttons, the answer modal.
+"""Block Kit of pulse surveys: the /pulse modal, invitations with answer buttons, the answer modal,
+and the form descriptions that read those modals by the domain's field names.
 
 Modal block ids have no dots (the sandbox console addresses inputs as `block.action=value`);
 every input's action id is `value`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -25,14 +27,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.forms import Form, FormField
+from bot.mrkdwn import escape
 from surveys.models import QuestionKind, SurveyQuestion
 from surveys.questions import LIKERT_LABELS, SYNTAX_HELP, TEMPLATES
+from surveys.service import question_of_field
 
 CREATE_CALLBACK = "surveys.create"
 ANSWER_CALLBACK = "surveys.answer"
 VOTE_PREFIX = "surveys.vote."
 OPEN_ACTION = "surveys.open"
 VALUE = "value"
+# What the answer modal's private_metadata is sealed for: the run and questions it shows.
+ANSWER_CLAIM = "surveys.answer"
 
 TEMPLATE_BLOCK = "surveys_template"
 TITLE_BLOCK = "surveys_title"
@@ -58,6 +65,26 @@ PRIVACY_CHOICES = {
     "strong": "Anonymous, strong protection",
     "attributed": "Attributed: names stored",
 }
+
+
+CREATE_FORM = Form(
+    callback_id=CREATE_CALLBACK,
+    fields=(
+        FormField("template", TEMPLATE_BLOCK),
+        FormField("title", TITLE_BLOCK),
+        FormField("questions", QUESTIONS_BLOCK),
+        FormField("departments", DEPARTMENTS_BLOCK, "list"),
+        FormField("channel", CHANNEL_BLOCK),
+        FormField("cadence", CADENCE_BLOCK),
+        FormField("window", WINDOW_BLOCK),
+        FormField("local_time", LOCAL_TIME_BLOCK),
+        FormField("reminders", REMINDERS_BLOCK, "list"),
+        FormField("privacy", PRIVACY_BLOCK),
+        FormField("threshold", THRESHOLD_BLOCK),
+    ),
+    # Errors about the whole survey (who may run it, whom it reaches) go under the audience.
+    default="departments",
+)
 
 
 def _option(value: str, text: str) -> Option:
@@ -202,7 +229,7 @@ def invitation_blocks(
     """The DM: what, until when, the privacy line, and buttons (one question) or an Answer button."""
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))]
     if answerable_by_buttons(questions):
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{_esc(questions[0].text)}*")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(questions[0].text)}*")))
         blocks.append(_scale_buttons(run_id, questions[0]))
     else:
         blocks.append(
@@ -219,21 +246,44 @@ def invitation_blocks(
     return [b.to_dict() for b in blocks]
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def question_block_id(question_id: int) -> str:
     """The modal block of one question."""
     return f"q{question_id}"
 
 
+@dataclass(frozen=True)
+class AnswerForm(Form):
+    """The answer modal's description: one field per question, named `answer_field(id)` by the
+    domain, on the question's own block."""
+
+    def block_id(self, name: str) -> str:
+        question_id = question_of_field(name)
+        return super().block_id(name) if question_id is None else question_block_id(question_id)
+
+    def block_errors(
+        self, errors: Mapping[str, str], *, present: Collection[str]
+    ) -> dict[str, str]:
+        """Each question's error under that question; anything else under the first one."""
+        on_blocks: dict[str, str] = {}
+        for name, message in errors.items():
+            question_id = question_of_field(name)
+            on_blocks[name if question_id is None else question_block_id(question_id)] = message
+        return super().block_errors(on_blocks, present=present)
+
+
+ANSWER_FORM = AnswerForm(callback_id=ANSWER_CALLBACK, fields=(), default="")
+
+
 def answer_modal(
-    *, run_id: int, title: str, privacy: str, questions: Sequence[SurveyQuestion]
+    *, metadata: str, title: str, privacy: str, questions: Sequence[SurveyQuestion]
 ) -> View:
-    """One input per question; eNPS and Likert as selects, choices as selects or checkboxes."""
+    """One input per question; eNPS and Likert as selects, choices as selects or checkboxes.
+
+    Args:
+        metadata: the sealed claim of which run and questions this modal answers.
+    """
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{_esc(title)}*")),
+        SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)}*")),
         ContextBlock(elements=[MarkdownTextObject(text=privacy)]),
     ]
     for question in questions:
@@ -278,7 +328,7 @@ def answer_modal(
         title="Pulse survey",
         submit="Send",
         close="Cancel",
-        private_metadata=str(run_id),
+        private_metadata=metadata,
         blocks=blocks,
     )
 
@@ -286,9 +336,11 @@ def answer_modal(
 ANSWERED_BLOCK = "surveys_answered"
 
 
-def with_confirmation(original: Sequence[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+def with_confirmation(original: Sequence[object], text: str) -> list[dict[str, Any]]:
     """The invitation as it was (buttons kept, to change the answer) plus a confirmation line."""
-    kept = [dict(b) for b in original if b.get("block_id") != ANSWERED_BLOCK]
+    kept = [
+        dict(b) for b in original if isinstance(b, dict) and b.get("block_id") != ANSWERED_BLOCK
+    ]
     confirmation = SectionBlock(block_id=ANSWERED_BLOCK, text=MarkdownTextObject(text=text))
     return [*kept, confirmation.to_dict()]
 

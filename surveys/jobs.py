@@ -26,7 +26,7 @@ from bot.store import Store
 from bot.templating import render
 from surveys import blocks, charts, service
 from surveys.models import Survey, SurveyRun, SurveyUpload
-from surveys.render import invitation_text, privacy_line, results_text
+from surveys.render import invitation_text, privacy_line
 from surveys.results import export_csv, run_results
 
 logger = logging.getLogger("commons.surveys")
@@ -341,13 +341,3 @@ def _upload(*, store: Store, client: WebClient, upload_id: int) -> None:
         comment = f"Charts of *{escape(title)}*, run {run.number}."
     dm = client.conversations_open(users=upload.target_user)["channel"]["id"]
     client.files_upload_v2(file_uploads=files, channel=dm, initial_comment=comment)
-
-
-def results_for(
-    *, session: Session, admins: tuple[str, ...], user_id: str, survey_id: str, number: int | None
-) -> str:
-    """The results text of a survey's run for someone allowed to see it."""
-    survey = service.get_survey(session=session, survey_id=survey_id)
-    service.require_may_see(session=session, admins=admins, user_id=user_id, survey=survey)
-    run = service.run_of(session=session, survey=survey, number=number)
-    return results_text(run_results(session=session, run=run))

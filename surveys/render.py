@@ -4,9 +4,10 @@ from datetime import datetime
 
 from bot.mrkdwn import Mrkdwn, escape
 from bot.templating import render
-from surveys.models import QuestionKind, Survey
+from surveys.models import QuestionKind, Survey, SurveyRun
 from surveys.results import QuestionStats, RunResults
 from surveys.sentiment import label
+from surveys.service import Answered, Created, SurveySummary
 
 
 def slack_date(instant: datetime) -> Mrkdwn:
@@ -125,4 +126,94 @@ def results_text(results: RunResults) -> str:
         comments=[c.replace("\n", " ") for c in results.comments],
         sentiment=f"{label(results.sentiment)}"
         + (f", {results.sentiment:+.2f}" if results.sentiment is not None else ""),
+    )
+
+
+def answered_text(answered: Answered) -> str:
+    """The confirmation of an answer (under the buttons, or in the answer modal)."""
+    return render(
+        "surveys",
+        "answered.j2",
+        title=answered.title,
+        replaced=answered.replaced,
+        anonymous=answered.anonymous,
+        closes=slack_date(answered.closes_at),
+    )
+
+
+def created_text(created: Created, questions: int) -> str:
+    """What the author reads once a survey is created (the form's last step, and a DM copy)."""
+    survey = created.survey
+    return render(
+        "surveys",
+        "created.j2",
+        id=survey.id,
+        title=survey.title,
+        questions=questions,
+        audience=created.audience_size,
+        audience_text=survey.audience_kind,
+        cadence=created.cadence_text,
+        window=survey.window_days,
+        first=slack_date(created.first_run_at),
+        local_time=survey.local_time,
+        anonymous=survey.anonymous,
+        threshold=survey.threshold,
+        strong=survey.strong_protection,
+        recurring=survey.cadence is not None,
+    )
+
+
+def copy_not_sent_text(survey_id: int, title: str, reason: str) -> str:
+    """The survey was created, but its details could not be sent to the author's DM."""
+    return render("surveys", "copy_not_sent.j2", id=survey_id, title=title, reason=reason)
+
+
+def _latest_text(row: SurveySummary) -> str:
+    latest = row.latest
+    if latest is None:
+        return "not run yet"
+    text = f"run {latest.number} {latest.state}: {row.answered}/{latest.invited} answered"
+    return text + (f", closes {slack_date(latest.closes_at)}" if latest.state == "open" else "")
+
+
+def list_text(rows: list[SurveySummary]) -> str:
+    """`/pulse list`: one line per survey."""
+    if not rows:
+        return "You have no pulse surveys yet. `/pulse` starts one."
+    lines = [
+        f"*{row.survey.id}* · {render('surveys', 'title.j2', title=row.survey.title)} · "
+        f"{row.survey.state} · {row.survey.cadence or 'once'} · {_latest_text(row)}"
+        + (f" · next {slack_date(row.next_run)}" if row.next_run else "")
+        for row in rows
+    ]
+    return "*Pulse surveys*\n" + "\n".join(lines)
+
+
+def export_text(survey_id: int, run: SurveyRun) -> str:
+    """`/pulse export`: the CSV is on its way."""
+    return (
+        f":inbox_tray: The CSV of survey {survey_id}, run {run.number} (aggregates only) "
+        "is on its way to your DM."
+    )
+
+
+def closed_text(survey: Survey, open_run: SurveyRun | None) -> str:
+    """`/pulse close`: what closed, and where the results go."""
+    closed = (
+        f" Run {open_run.number} closed; results go to <@{survey.author_id}>."
+        if open_run is not None
+        else ""
+    )
+    return f":lock: Survey {survey.id} is closed: no more runs.{closed}"
+
+
+def paused_text(survey: Survey, *, paused: bool, next_run: datetime | None) -> str:
+    """`/pulse pause` and `/pulse resume`."""
+    if paused:
+        return (
+            f":pause_button: Survey {survey.id} is paused: no new runs (an open run still closes "
+            f"as planned). `/pulse resume {survey.id}` restarts it."
+        )
+    return f":arrow_forward: Survey {survey.id} resumed" + (
+        f"; next run {slack_date(next_run)}." if next_run else "."
     )

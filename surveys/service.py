@@ -7,9 +7,10 @@ are computed in surveys/results.py; what people read is rendered by the listener
 
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -19,10 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot import delivery, schedules
+from bot.args import parse_time, shown
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
-from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Delivery
+from bot.mrkdwn import escape
 from directory import service as directory
 from directory.models import Channel, Department, DepartmentMember, Person, Role
 from surveys.models import (
@@ -48,6 +51,13 @@ CADENCES = {"weekly": 7, "biweekly": 14, "monthly": 28, "quarterly": 90}
 AUDIENCES = ("everyone", "departments", "channel")
 THRESHOLD_RANGE = (3, 10)
 MAX_WINDOW_DAYS = 30
+MAX_REMINDERS = 10
+MAX_DEPARTMENTS = 100  # what the modal's select offers
+MAX_AUDIENCE_REFS = 1000  # survey.audience_refs' length
+# Survey, run, question and department ids and run numbers are INTEGER columns: 32-bit on
+# PostgreSQL, so a larger number names no row (and must not reach the database).
+MAX_ROW_NUMBER = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,10}", re.ASCII)
 
 
 class ChannelMembers(Protocol):
@@ -56,12 +66,27 @@ class ChannelMembers(Protocol):
     def __call__(self, channel_id: str) -> list[str]: ...
 
 
-class AnswerMissing(InvalidInput):
-    """A required question was left empty (the modal shows the message at that question)."""
+_ANSWER_FIELD = "question:"
 
-    def __init__(self, question_id: int, message: str) -> None:
-        super().__init__(message)
-        self.question_id = question_id
+
+def answer_field(question_id: int) -> str:
+    """The domain name of one question's answer, for errors about it (the answer form maps it)."""
+    return f"{_ANSWER_FIELD}{question_id}"
+
+
+def question_of_field(name: str) -> int | None:
+    """The question an `answer_field` name is about (None for any other name)."""
+    digits = name.removeprefix(_ANSWER_FIELD)
+    if digits == name or not _ASCII_DIGITS.fullmatch(digits):
+        return None
+    return int(digits)
+
+
+def row_number(text: str) -> int | None:
+    """A row id or department id stored as text, or None when it cannot name a row."""
+    if not _ASCII_DIGITS.fullmatch(text) or not 0 < int(text) <= MAX_ROW_NUMBER:
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,7 @@ class SurveySummary:
     latest: SurveyRun | None
     answered: int
     questions: int = 0
+    next_run: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -152,8 +178,9 @@ def _require_may_survey(
     mine = {str(d.id) for d in directory.departments_of(session=session, user_id=user_id)}
     if draft.audience_kind != "departments" or not set(draft.audience_refs) <= mine or not mine:
         raise PermissionDenied(
-            "As a manager you can survey your own department(s) only: pick them under "
-            "Departments (and no channel). HR and communications survey the whole company."
+            "As a manager you can survey your own departments only: pick them under "
+            "Departments (and no channel). HR and communications survey the whole company.",
+            field="departments",
         )
 
 
@@ -209,8 +236,9 @@ def _audience_ids(
     if kind == "everyone":
         return directory.active_people_ids(session=session)
     if kind == "departments":
+        numbers = [row_number(r) for r in refs]
         return directory.active_people_ids(
-            session=session, department_ids=[int(r) for r in refs if r.isdigit()]
+            session=session, department_ids=[n for n in numbers if n is not None]
         )
     if kind == "channel":
         if channel_members is None:
@@ -222,54 +250,105 @@ def _audience_ids(
 
 
 def _check_draft(*, session: Session, draft: SurveyDraft) -> None:
-    check_questions(list(draft.questions))
+    """Refuse a draft with every wrong field named at once (by the draft's field names).
+
+    Raises:
+        FieldErrors: keyed by "questions", "title", "window", "cadence", "threshold",
+            "local_time", "reminders", "departments" or "channel".
+    """
+    errors: dict[str, str] = {}
+    try:
+        check_questions(list(draft.questions))
+    except InvalidInput as error:
+        errors["questions"] = error.message
     title = draft.title.strip()
     if not title or len(title) > 150:
-        raise InvalidInput("Give the survey a title of 1 to 150 characters.")
-    if not 1 <= draft.window_days <= MAX_WINDOW_DAYS:
-        raise InvalidInput(
-            f"The survey stays open 1 to {MAX_WINDOW_DAYS} days (got {draft.window_days})."
-        )
+        errors["title"] = "Give the survey a title of 1 to 150 characters."
+    errors.update(_schedule_errors(draft))
+    low, high = THRESHOLD_RANGE
+    if not low <= draft.threshold <= high:
+        errors["threshold"] = f"The anonymity threshold is {low} to {high} answers."
+    audience = _audience_error(session=session, draft=draft)
+    if audience is not None:
+        errors[audience[0]] = audience[1]
+    if errors:
+        raise FieldErrors(errors)
+
+
+def _schedule_errors(draft: SurveyDraft) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    window = draft.window_days
+    if not 1 <= window <= MAX_WINDOW_DAYS:
+        errors["window"] = f"The survey stays open 1 to {MAX_WINDOW_DAYS} days."
     if draft.cadence is not None:
         if draft.cadence not in CADENCES:
-            raise InvalidInput("Repeat weekly, biweekly, monthly or quarterly (or not at all).")
-        if draft.window_days > CADENCES[draft.cadence]:
-            raise InvalidInput(
+            errors["cadence"] = "Repeat weekly, biweekly, monthly or quarterly (or not at all)."
+        elif window > CADENCES[draft.cadence]:
+            errors["window"] = (
                 f"A {draft.cadence} survey must close before the next run opens: keep it open "
                 f"at most {CADENCES[draft.cadence]} days."
             )
-    low, high = THRESHOLD_RANGE
-    if not low <= draft.threshold <= high:
-        raise InvalidInput(f"The anonymity threshold is {low} to {high} answers.")
     if draft.local_time is not None:
-        _parse_time(draft.local_time)
+        try:
+            parse_time(draft.local_time, field="local_time")
+        except InvalidInput as error:
+            errors["local_time"] = error.message
+    if len(draft.reminders) > MAX_REMINDERS:
+        errors["reminders"] = f"Remind on at most {MAX_REMINDERS} days."
+        return errors
     for reminder in draft.reminders:
-        if reminder != "last" and not (
-            reminder.isdigit() and 2 <= int(reminder) <= draft.window_days
-        ):
-            raise InvalidInput(
-                f"Reminders are days of the window (2 to {draft.window_days}) or `last`; "
-                f"{reminder!r} is neither."
+        number = int(reminder) if _ASCII_DIGITS.fullmatch(reminder) else None
+        if reminder != "last" and not (number is not None and 2 <= number <= window):
+            days = f"2 to {window}" if window >= 2 else "none in a 1-day window"
+            errors["reminders"] = (
+                f"Reminders are days of the window ({days}) or `last`; "
+                f"`{shown(reminder)}` is neither."
             )
+            break
+    return errors
+
+
+def _audience_error(*, session: Session, draft: SurveyDraft) -> tuple[str, str] | None:
+    """The audience field that is wrong, and why (None when the audience is fine)."""
     if draft.audience_kind not in AUDIENCES:
-        raise InvalidInput("Send it to everyone, to departments, or to a channel's members.")
+        return "departments", "Send it to everyone, to departments, or to a channel's members."
     if draft.audience_kind in ("departments", "channel") and not draft.audience_refs:
-        raise InvalidInput(f"Pick the {draft.audience_kind} to survey.")
-    if draft.audience_kind == "channel":
-        channel = session.get(Channel, draft.audience_refs[0])
-        if channel is None:
-            raise NotFound("Commons doesn't know that channel yet; try after `/commons sync`.")
-        if channel.is_archived:
-            raise InvalidInput(f"<#{channel.slack_id}> is archived; nobody is there to ask.")
-        if channel.member_count == 0:
-            raise InvalidInput(f"<#{channel.slack_id}> has no members to ask.")
+        return draft.audience_kind, f"Pick the {draft.audience_kind} to survey."
+    if draft.audience_kind == "departments":
+        if any(row_number(ref) is None for ref in draft.audience_refs):
+            return "departments", "Pick the departments from the list."
+        refs = draft.audience_refs
+        if len(refs) > MAX_DEPARTMENTS or len(",".join(refs)) > MAX_AUDIENCE_REFS:
+            return "departments", f"Pick at most {MAX_DEPARTMENTS} departments."
+        return None
+    if draft.audience_kind != "channel":
+        return None
+    try:
+        channel = directory.find_channel(session=session, reference=draft.audience_refs[0])
+    except NotFound as error:
+        return "channel", error.message
+    if channel.is_archived:
+        return "channel", f"<#{channel.slack_id}> is archived; nobody is there to ask."
+    if channel.member_count == 0:
+        return "channel", f"<#{channel.slack_id}> has no members to ask."
+    return None
+
+
+def _resolved(*, session: Session, draft: SurveyDraft) -> SurveyDraft:
+    """The draft with a channel named by its name (`#general`) stored by its id."""
+    if draft.audience_kind != "channel":
+        return draft
+    channel = directory.find_channel(session=session, reference=draft.audience_refs[0])
+    return replace(draft, audience_refs=[channel.slack_id])
 
 
 def _parse_time(text: str) -> time:
     try:
         return time.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"“{text}” is not a time of day: write it like 10:00.") from None
+        raise InvalidInput(
+            f"“{shown(text)}” is not a time of day: write it like 10:00.", field="local_time"
+        ) from None
 
 
 def _rule(cadence: str, local: datetime) -> schedules.Recurrence:
@@ -310,10 +389,12 @@ def create_survey(
 
     Raises:
         PermissionDenied: the author may not survey this audience.
-        InvalidInput: no questions, a bad window, threshold, time or reminder day, or an
-            audience that resolves to nobody.
+        FieldErrors: no questions, a bad title, window, threshold, time or reminder day, or a
+            channel Commons cannot ask (keyed by the draft's field names).
+        InvalidInput: an audience that resolves to nobody (field "departments" or "channel").
     """
     _check_draft(session=session, draft=draft)
+    draft = _resolved(session=session, draft=draft)
     _require_may_survey(session=session, admins=admins, user_id=author, draft=draft)
     if draft.audience_kind == "channel" and channel_members is None:
         # Members are fetched from Slack once per run, at launch; today's count is the directory's.
@@ -331,7 +412,8 @@ def create_survey(
     if not audience_size:
         raise InvalidInput(
             "That audience resolves to nobody Commons knows (check the departments or channel, "
-            "or run `/commons sync`): nothing was created."
+            "or run `/commons sync`): nothing was created.",
+            field="channel" if draft.audience_kind == "channel" else "departments",
         )
     now = clock.now()
     survey = Survey(
@@ -593,7 +675,7 @@ def open_run_for(
         NotFound: no such run, or the person was not invited to it.
         InvalidInput: the run has closed.
     """
-    run = session.get(SurveyRun, run_id)
+    run = session.get(SurveyRun, run_id) if 0 < run_id <= MAX_ROW_NUMBER else None
     survey = session.get(Survey, run.survey_id) if run is not None else None
     if run is None or survey is None:
         raise NotFound("That survey no longer exists.")
@@ -605,8 +687,51 @@ def open_run_for(
     if invited is None:
         raise NotFound("This survey was not sent to you, so Commons cannot take your answer.")
     if run.state != "open" or clock.now() >= run.closes_at:
-        raise InvalidInput("This survey has closed; thank you all the same.")
+        raise InvalidInput(
+            f"*{escape(survey.title)}* has closed, so your answer was not recorded; "
+            "thank you all the same."
+        )
     return survey, run, questions_of(session=session, survey_id=survey.id or 0)
+
+
+def _blank(raw: str | list[str]) -> bool:
+    return not raw.strip() if isinstance(raw, str) else not any(v.strip() for v in raw)
+
+
+def _checked_answers(
+    questions: Sequence[SurveyQuestion], values: dict[int, str | list[str]], replace_all: bool
+) -> dict[int, tuple[int | None, str | None]]:
+    """The values to store by question id; every wrong or missing one is named at once.
+
+    Raises:
+        FieldErrors: keyed by `answer_field(question id)`.
+        InvalidInput: a question of another survey.
+    """
+    by_id = {q.id: q for q in questions}
+    stored: dict[int, tuple[int | None, str | None]] = {}
+    errors: dict[str, str] = {}
+    for question_id, raw in values.items():
+        question = by_id.get(question_id)
+        if question is None:
+            raise InvalidInput("That question is not part of this survey.")
+        if _blank(raw):
+            continue
+        kind, options = QuestionKind(question.kind), question.options.splitlines()
+        try:
+            value, text = check_value(kind, options, raw)
+        except InvalidInput as error:
+            errors[answer_field(question_id)] = error.message
+            continue
+        if value is not None or text is not None:
+            stored[question_id] = (value, text)
+    if replace_all:
+        for question in questions:
+            field_name = answer_field(question.id or 0)
+            if question.required and question.id not in stored and field_name not in errors:
+                errors[field_name] = "This question needs an answer."
+    if errors:
+        raise FieldErrors(errors)
+    return stored
 
 
 def answer(
@@ -622,31 +747,22 @@ def answer(
     """Record a person's answers; answering again before the close replaces the earlier ones.
 
     Args:
-        values: question id -> the value picked or written.
+        run_id: the run answered (from a button or the answer form: re-checked here).
+        user_id: the person acting: only their own invitation is answered.
+        values: question id -> the value picked or written (blank: not answered).
         replace_all: a modal submission (every question at once): questions left empty drop
             an earlier answer. A button answers one question and leaves the others alone.
 
     Raises:
-        InvalidInput: a required question without an answer, a value off the scale, or a
-            closed run; nothing is stored.
+        FieldErrors: a required question without an answer, or a value off the scale, keyed
+            by `answer_field(question id)`; nothing is stored.
+        InvalidInput: a closed run, a question of another survey, or nothing picked.
         NotFound: not invited, or no such run.
     """
     survey, run, questions = open_run_for(
         session=session, clock=clock, run_id=run_id, user_id=user_id
     )
-    by_id = {q.id: q for q in questions}
-    stored: dict[int, tuple[int | None, str | None]] = {}
-    for question_id, raw in values.items():
-        question = by_id.get(question_id)
-        if question is None:
-            raise InvalidInput("That question is not part of this survey.")
-        value, text = check_value(QuestionKind(question.kind), question.options.splitlines(), raw)
-        if value is not None or text is not None:
-            stored[question_id] = (value, text)
-    if replace_all:
-        missing = [q for q in questions if q.required and q.id not in stored]
-        if missing:
-            raise AnswerMissing(missing[0].id or 0, f"Please answer “{missing[0].text}”.")
+    stored = _checked_answers(questions, values, replace_all)
     if not stored:
         raise InvalidInput("Pick an answer first.")
     token = respondent_token(secret, run_id, user_id)
@@ -722,21 +838,15 @@ def answer(
 # -- managing --------------------------------------------------------------------------------
 
 
-def get_survey(*, session: Session, survey_id: str | int) -> Survey:
-    """A survey by id.
+def get_survey(*, session: Session, survey_id: int) -> Survey:
+    """A survey by id (parsed from what the person typed with `bot.args.parse_id`).
 
     Raises:
-        InvalidInput: not a number.
         NotFound: no such survey.
     """
-    text = str(survey_id).strip().lstrip("#")
-    if not text.isdigit():
-        raise InvalidInput(
-            f"“{survey_id}” is not a survey id: `/pulse list` shows them (e.g. `/pulse results 3`)."
-        )
-    survey = session.get(Survey, int(text))
+    survey = session.get(Survey, survey_id) if 0 < survey_id <= MAX_ROW_NUMBER else None
     if survey is None:
-        raise NotFound(f"There is no survey {text}; `/pulse list` shows yours.")
+        raise NotFound(f"There is no survey {survey_id}; `/pulse list` shows yours.")
     return survey
 
 
@@ -748,14 +858,67 @@ def run_of(*, session: Session, survey: Survey, number: int | None = None) -> Su
     """
     query = select(SurveyRun).where(SurveyRun.survey_id == survey.id)
     if number is not None:
+        if not 0 < number <= MAX_ROW_NUMBER:
+            raise NotFound(f"Survey {survey.id} has no run {number}.")
         query = query.where(SurveyRun.number == number)
     run = session.exec(query.order_by(col(SurveyRun.number).desc())).first()
-    if run is None:
-        raise NotFound(
-            f"Survey {survey.id} has not run yet"
-            + (f" (no run {number})" if number is not None else "")
-            + "; results come once people can answer."
-        )
+    if run is not None:
+        return run
+    if number is not None and run_of_latest(session=session, survey=survey) is not None:
+        raise NotFound(f"Survey {survey.id} has no run {number}; `/pulse list` shows its latest.")
+    raise NotFound(f"Survey {survey.id} has not run yet; results come once people can answer.")
+
+
+def run_of_latest(*, session: Session, survey: Survey) -> SurveyRun | None:
+    """A survey's latest run, if it has run."""
+    return session.exec(
+        select(SurveyRun)
+        .where(SurveyRun.survey_id == survey.id)
+        .order_by(col(SurveyRun.number).desc())
+    ).first()
+
+
+def request_results(
+    *,
+    session: Session,
+    clock: Clock,
+    admins: Sequence[str],
+    user_id: str,
+    survey_id: int,
+    number: int | None,
+) -> SurveyRun:
+    """The run whose results a person asks for; its charts are queued for their DM.
+
+    Raises:
+        NotFound: no such survey or run.
+        PermissionDenied: not the author, HR or comms.
+    """
+    survey = get_survey(session=session, survey_id=survey_id)
+    require_may_see(session=session, admins=admins, user_id=user_id, survey=survey)
+    run = run_of(session=session, survey=survey, number=number)
+    queue_upload(session=session, clock=clock, run=run, kind="charts", user_id=user_id)
+    return run
+
+
+def request_export(
+    *,
+    session: Session,
+    clock: Clock,
+    admins: Sequence[str],
+    user_id: str,
+    survey_id: int,
+    number: int | None,
+) -> SurveyRun:
+    """Queue the CSV of a run's aggregates for the person's DM.
+
+    Raises:
+        NotFound: no such survey or run.
+        PermissionDenied: not the author, HR or comms.
+    """
+    survey = get_survey(session=session, survey_id=survey_id)
+    require_may_see(session=session, admins=admins, user_id=user_id, survey=survey)
+    run = run_of(session=session, survey=survey, number=number)
+    queue_upload(session=session, clock=clock, run=run, kind="csv", user_id=user_id)
     return run
 
 
@@ -768,11 +931,7 @@ def list_surveys(
         query = query.where(Survey.author_id == user_id)
     summaries: list[SurveySummary] = []
     for survey in session.exec(query).all():
-        latest = session.exec(
-            select(SurveyRun)
-            .where(SurveyRun.survey_id == survey.id)
-            .order_by(col(SurveyRun.number).desc())
-        ).first()
+        latest = run_of_latest(session=session, survey=survey)
         answered = 0
         if latest is not None:
             answered = session.exec(
@@ -782,12 +941,20 @@ def list_surveys(
                 )
             ).one()
         runs = session.exec(select(func.count()).where(SurveyRun.survey_id == survey.id)).one()
-        summaries.append(SurveySummary(survey=survey, runs=runs, latest=latest, answered=answered))
+        summaries.append(
+            SurveySummary(
+                survey=survey,
+                runs=runs,
+                latest=latest,
+                answered=answered,
+                next_run=next_run_at(session=session, survey=survey) if survey.cadence else None,
+            )
+        )
     return summaries
 
 
 def close_now(
-    *, session: Session, clock: Clock, admins: Sequence[str], user_id: str, survey_id: str
+    *, session: Session, clock: Clock, admins: Sequence[str], user_id: str, survey_id: int
 ) -> tuple[Survey, SurveyRun | None]:
     """Close a survey's open run now and stop its program (results go to the author).
 
@@ -865,7 +1032,7 @@ def pause_or_resume(
     clock: Clock,
     admins: Sequence[str],
     user_id: str,
-    survey_id: str,
+    survey_id: int,
     pause: bool,
 ) -> Survey:
     """Hold or resume a recurring program (the open run, if any, carries on to its close).

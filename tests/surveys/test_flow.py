@@ -45,6 +45,22 @@ def _files(harness: Harness, who: str) -> dict[str, bytes]:
     }
 
 
+def _vote(harness: Harness, who: str, score: str, message: Any) -> None:
+    """Click a scale button and wait for its confirmation: a click is acknowledged at once and
+    answered right after, so the next click is sent once this one is stored."""
+
+    def updates() -> int:
+        return sum(
+            1
+            for a in harness.slack.workspace.activity_since(0)
+            if a.kind == "update" and a.ts == message.ts
+        )
+
+    before = updates()
+    harness.click(who, f"surveys.vote.{score}", channel_id=message.channel, message_ts=message.ts)
+    harness.wait_for(lambda: updates() > before)
+
+
 def _main_flow(harness: Harness) -> None:
     # Alice (admin) starts a one-question eNPS survey (answered with buttons) and an
     # engagement pulse (answered in a modal), both for everyone, threshold 3.
@@ -60,7 +76,10 @@ def _main_flow(harness: Harness) -> None:
     assert not (isinstance(ack.body, dict) and ack.body.get("errors"))
     ack = _create(harness, "alice", surveys_template="engagement", surveys_threshold="3")
     assert not (isinstance(ack.body, dict) and ack.body.get("errors")), ack.body
-    assert any("Survey *1*" in t for t in _dm_texts(harness, "alice"))
+    # The form shows what was created; a copy follows in the DM, after the acknowledgement.
+    assert isinstance(ack.body, dict)
+    assert "Survey *2*" in str(ack.body.get("view"))
+    harness.wait_for(lambda: any("Survey *1*" in t for t in _dm_texts(harness, "alice")))
 
     harness.run_due()
     bob_dm = harness.dms("bob")
@@ -72,15 +91,12 @@ def _main_flow(harness: Harness) -> None:
 
     # Buttons: bob double-clicks 9 (counted once), then changes his mind to 10.
     enps_message = next(m for m in bob_dm if "Quick eNPS" in (m.text or ""))
-    where = {"channel_id": enps_message.channel, "message_ts": enps_message.ts}
-    harness.click("bob", "surveys.vote.9", **where)
-    harness.click("bob", "surveys.vote.9", **where)
-    harness.click("bob", "surveys.vote.10", **where)
+    _vote(harness, "bob", "9", enps_message)
+    _vote(harness, "bob", "9", enps_message)
+    _vote(harness, "bob", "10", enps_message)
     for who, score in (("carol", "10"), ("dave", "3"), ("erin", "8")):
         message = next(m for m in harness.dms(who) if "Quick eNPS" in (m.text or ""))
-        harness.click(
-            who, f"surveys.vote.{score}", channel_id=message.channel, message_ts=message.ts
-        )
+        _vote(harness, who, score, message)
     with harness.store.unit_of_work(write=False) as session:
         assert session.exec(select(func.count()).select_from(SurveyAnswer)).one() == 4
     updated = harness.slack.workspace.find_message(enps_message.channel, enps_message.ts)
@@ -191,7 +207,7 @@ def test_results_and_export_are_refused_to_people_not_allowed(harness: Harness) 
     assert "Only the author" in str(refused.body)
     harness.run_due()
     assert not any(f.name.endswith(".csv") for f in harness.slack.workspace.files.values())
-    assert "not a survey id" in str(harness.slash("alice", "/pulse", "results abc").body)
+    assert "not a survey number" in str(harness.slash("alice", "/pulse", "results abc").body)
 
 
 def test_list_pause_resume_and_close_a_recurring_survey(harness: Harness) -> None:
@@ -295,8 +311,7 @@ def test_dollar_signs_in_a_title_are_drawn_as_written(harness: Harness) -> None:
     )
     harness.run_due()
     for who in ("bob", "carol", "dave"):
-        message = harness.dms(who)[-1]
-        harness.click(who, "surveys.vote.9", channel_id=message.channel, message_ts=message.ts)
+        _vote(harness, who, "9", harness.dms(who)[-1])
     harness.slash("alice", "/pulse", "results 1")
     harness.run_due()
     assert _upload_row(harness).state == "done"
