@@ -53,8 +53,9 @@ def parse_id(token: str | None, *, usage: str, what: str = "number") -> int:
     if not text:
         raise InvalidInput(f"Say which {what}: `{escape(usage)}`.")
     if not _DIGITS.fullmatch(text) or int(text) > MAX_ID or int(text) == 0:
+        article = "an" if what[:1].lower() in "aeiou" else "a"
         raise InvalidInput(
-            f"`{shown(token or '')}` is not a {what} number. Use `{escape(usage)}`, "
+            f"`{shown(token or '')}` is not {article} {what} number. Use `{escape(usage)}`, "
             "with the number the list shows."
         )
     return int(text)

@@ -243,8 +243,8 @@ BAD_IDS = [
     ("results 1 99999999999999999999", "not a run number"),
     ("close 99999999999999999999", "not a survey number"),
     ("pause ²", "not a survey number"),
-    ("export 3000000000", "no survey 3000000000"),
-    ("results 1 3000000000", "no run 3000000000"),
+    ("export 3000000000", "is not a survey number"),
+    ("results 1 3000000000", "is not a run number"),
 ]
 
 
