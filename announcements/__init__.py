@@ -1,1 +1,1 @@
-"""Announcements and town-hall notices: compose, approve, schedule, acknowledge, ask and upvote."""
+"""Announcements: compose, approve, schedule, post, acknowledge, remind, edit and cancel."""

@@ -1,7 +1,10 @@
-"""Block Kit of announcements and town halls: the modals, the posted messages and the DMs.
+"""Block Kit of announcements: the modals with their form descriptions, the posted messages and
+the DMs.
 
 Modal block ids have no dots (the sandbox console addresses inputs as `block.action=value`);
-input action ids are `value` except the template select, which also acts on selection.
+input action ids are `value` except the template select, which also acts on selection. Each
+modal's `Form` sits beside its builder and names the same block ids; services see only the
+forms' domain field names.
 """
 
 from collections.abc import Sequence
@@ -41,25 +44,24 @@ from announcements.service import (
     Preview,
     Review,
 )
-from announcements.townhalls import REMINDER_CHOICES, RankedQuestion, TownHallView
+from bot.forms import Form, FormField, FormValues
 from bot.mrkdwn import escape
 
 COMPOSE_CALLBACK = "announcements.compose"
 PREVIEW_CALLBACK = "announcements.preview"
 CHANGES_CALLBACK = "announcements.changes"
-TOWNHALL_CALLBACK = "announcements.townhall"
-ASK_CALLBACK = "announcements.ask"
-QUESTIONS_CALLBACK = "announcements.questions"
 
 ACK_ACTION = "announcements.ack"
 APPROVE_ACTION = "announcements.approve"
 CHANGES_ACTION = "announcements.request_changes"
 TEMPLATE_ACTION = "announcements.template"
 BACK_ACTION = "announcements.back"
-ASK_ACTION = "announcements.ask"
-QUESTIONS_ACTION = "announcements.questions"
-UPVOTE_ACTION = "announcements.upvote"
 VALUE = "value"
+
+# What each modal's sealed private_metadata is for (bot.claims purposes).
+COMPOSE_SEAL = "announcements.compose"
+PREVIEW_SEAL = "announcements.preview"
+CHANGES_SEAL = "announcements.changes"
 
 TITLE_BLOCK = "ann_title"
 BODY_BLOCK = "ann_body"
@@ -79,18 +81,6 @@ TEMPLATE_BLOCK = "ann_template"
 SAVE_AS_BLOCK = "ann_save_as"
 NOTE_BLOCK = "ann_note"
 
-TH_TITLE = "th_title"
-TH_DATE = "th_date"
-TH_TIME = "th_time"
-TH_ZONE = "th_zone"
-TH_DURATION = "th_duration"
-TH_PLACE = "th_place"
-TH_AGENDA = "th_agenda"
-TH_CHANNELS = "th_channels"
-TH_REMINDERS = "th_reminders"
-TH_QUESTION = "th_question"
-TH_ANONYMOUS = "th_anonymous"
-
 _DAYS = {
     "mon": "Monday",
     "tue": "Tuesday",
@@ -104,7 +94,8 @@ _NTH = {"1": "First", "2": "Second", "3": "Third", "4": "Fourth", "5": "Fifth", 
 _WHEN = {"now": "Now", "at": "At a date and time", "recurring": "Recurring"}
 
 
-def _option(value: str, text: str) -> Option:
+def option(value: str, text: str) -> Option:
+    """An option of a select, checkboxes or radio buttons (its text cut to Slack's 75)."""
     return Option(value=value, text=PlainTextObject(text=text[:75]))
 
 
@@ -112,7 +103,7 @@ def _pick(options: Sequence[Option], value: str) -> Option | None:
     return next((o for o in options if o.value == value), None)
 
 
-def _text_input(
+def text_input(
     block_id: str,
     label: str,
     *,
@@ -123,6 +114,7 @@ def _text_input(
     placeholder: str = "",
     max_length: int | None = None,
 ) -> InputBlock:
+    """A text input whose action id is `value`."""
     return InputBlock(
         block_id=block_id,
         label=label,
@@ -170,24 +162,73 @@ def _dump(blocks: Sequence[Block]) -> list[dict[str, Any]]:
 # -- /announce ---------------------------------------------------------------------------------
 
 
-def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str = "") -> View:
-    """The compose modal; `draft` pre-fills it (edits, templates, back from the preview)."""
+COMPOSE_FORM = Form(
+    callback_id=COMPOSE_CALLBACK,
+    fields=(
+        FormField("template", TEMPLATE_BLOCK),
+        FormField("title", TITLE_BLOCK),
+        FormField("body", BODY_BLOCK),
+        FormField("channels", CHANNELS_BLOCK, "list"),
+        FormField("department", DEPARTMENT_BLOCK),
+        FormField("must_read", MUST_READ_BLOCK, "flag"),
+        FormField("remind_after_days", REMIND_BLOCK),
+        FormField("when", WHEN_BLOCK),
+        FormField("date", DATE_BLOCK),
+        FormField("time", TIME_BLOCK),
+        FormField("repeat", REPEAT_BLOCK),
+        FormField("days", DAYS_BLOCK, "list"),
+        FormField("month_day", MONTH_DAY_BLOCK),
+        FormField("nth", NTH_BLOCK),
+        FormField("weekday", WEEKDAY_BLOCK),
+        FormField("save_as", SAVE_AS_BLOCK),
+    ),
+    default="body",
+)
+
+
+def draft_from(form: FormValues) -> Draft:
+    """What the compose form holds, by the Draft's (domain) names."""
+    return Draft(
+        title=form.text("title"),
+        body=form.text("body"),
+        channels=form.many("channels"),
+        department=form.text("department"),
+        must_read=form.flag("must_read"),
+        remind_after_days=form.text("remind_after_days"),
+        when=form.text("when") or "now",
+        date=form.text("date"),
+        time=form.text("time"),
+        repeat=form.text("repeat"),
+        days=form.many("days"),
+        month_day=form.text("month_day"),
+        nth=form.text("nth"),
+        weekday=form.text("weekday"),
+        template=form.text("template"),
+        save_as=form.text("save_as"),
+    )
+
+
+def compose_view(
+    ctx: ComposeContext, draft: Draft | None = None, *, metadata: str, today: str = ""
+) -> View:
+    """The compose modal (COMPOSE_FORM); `draft` pre-fills it (edits, templates, back from the
+    preview). `metadata` is the sealed COMPOSE_SEAL claim naming the announcement it replaces."""
     d = draft or ctx.draft or Draft()
-    day_options = [_option(k, v) for k, v in _DAYS.items()]
-    when_options = [_option(k, v) for k, v in _WHEN.items()]
-    must_read = _option("yes", "Must read: ask everyone to acknowledge it")
+    day_options = [option(k, v) for k, v in _DAYS.items()]
+    when_options = [option(k, v) for k, v in _WHEN.items()]
+    must_read = option("yes", "Must read: ask everyone to acknowledge it")
     blocks: list[Block] = [
         _select(
             TEMPLATE_BLOCK,
             "Start from a template",
-            [_option(v, label) for v, label in ctx.templates],
+            [option(v, label) for v, label in ctx.templates],
             initial=d.template,
             action_id=TEMPLATE_ACTION,
             dispatch=True,
             hint="Fills in the title and message; an empty message uses the template.",
         ),
-        _text_input(TITLE_BLOCK, "Title", initial=d.title, optional=False, max_length=150),
-        _text_input(
+        text_input(TITLE_BLOCK, "Title", initial=d.title, optional=False, max_length=150),
+        text_input(
             BODY_BLOCK,
             "Message",
             initial=d.body,
@@ -215,7 +256,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
             _select(
                 DEPARTMENT_BLOCK,
                 "Audience: a department",
-                [_option(v, label) for v, label in ctx.departments],
+                [option(v, label) for v, label in ctx.departments],
                 initial=d.department,
                 hint="Who must acknowledge and gets reminders. Empty: the channels' readers.",
             )
@@ -234,7 +275,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
         _select(
             REMIND_BLOCK,
             "Remind those who have not acknowledged after",
-            [_option(str(n), f"{n} working day{'s' if n > 1 else ''}") for n in REMIND_CHOICES],
+            [option(str(n), f"{n} working day{'s' if n > 1 else ''}") for n in REMIND_CHOICES],
             initial=d.remind_after_days or "2",
             hint="At most 2 reminders, by DM.",
         ),
@@ -264,7 +305,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
         _select(
             REPEAT_BLOCK,
             "Repeats (recurring)",
-            [_option(k, v) for k, v in REPEATS.items()],
+            [option(k, v) for k, v in REPEATS.items()],
             initial=d.repeat,
         ),
         InputBlock(
@@ -277,7 +318,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
                 initial_options=[o for o in day_options if o.value in d.days] or None,
             ),
         ),
-        _text_input(
+        text_input(
             MONTH_DAY_BLOCK,
             "Day of the month (monthly on a day)",
             initial=d.month_day,
@@ -286,7 +327,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
         _select(
             NTH_BLOCK,
             "Which (monthly on the nth weekday)",
-            [_option(k, v) for k, v in _NTH.items()],
+            [option(k, v) for k, v in _NTH.items()],
             initial=d.nth,
         ),
         _select(
@@ -295,7 +336,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
     ]
     if ctx.may_save_templates:
         blocks.append(
-            _text_input(
+            text_input(
                 SAVE_AS_BLOCK,
                 "Save as a template named",
                 initial=d.save_as,
@@ -309,7 +350,7 @@ def compose_view(ctx: ComposeContext, draft: Draft | None = None, *, today: str 
         title=title,
         submit="Preview",
         close="Cancel",
-        private_metadata=str(ctx.announcement_id or ""),
+        private_metadata=metadata,
         blocks=blocks,
     )
 
@@ -353,8 +394,9 @@ def _post_blocks(post: PostView, *, with_button: bool = True) -> list[Block]:
     return blocks
 
 
-def preview_view(preview: Preview) -> View:
-    """What the author sees before it goes: the message as it will look, and where/when/who."""
+def preview_view(preview: Preview, *, metadata: str) -> View:
+    """What the author sees before it goes: the message as it will look, and where/when/who.
+    `metadata` is the sealed PREVIEW_SEAL claim naming the draft."""
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=preview.summary[:3000])),
         ActionsBlock(
@@ -373,22 +415,28 @@ def preview_view(preview: Preview) -> View:
         title="Preview",
         submit=preview.action_label,
         close="Cancel",
-        private_metadata=str(preview.announcement_id),
+        private_metadata=metadata,
         blocks=blocks,
     )
 
 
-def changes_view(announcement_id: int, message: dict[str, str]) -> View:
-    """The reviewer's note when requesting changes; metadata carries where the request is."""
+CHANGES_FORM = Form(
+    callback_id=CHANGES_CALLBACK, fields=(FormField("note", NOTE_BLOCK),), default="note"
+)
+
+
+def changes_view(*, metadata: str) -> View:
+    """The reviewer's note when requesting changes (CHANGES_FORM); `metadata` is the sealed
+    CHANGES_SEAL claim naming the announcement and the review message to mark as handled."""
     return View(
         type="modal",
         callback_id=CHANGES_CALLBACK,
         title="Request changes",
         submit="Send to author",
         close="Cancel",
-        private_metadata=f"{announcement_id}|{message.get('channel', '')}|{message.get('ts', '')}",
+        private_metadata=metadata,
         blocks=[
-            _text_input(
+            text_input(
                 NOTE_BLOCK,
                 "What should change?",
                 multiline=True,
@@ -399,157 +447,8 @@ def changes_view(announcement_id: int, message: dict[str, str]) -> View:
     )
 
 
-# -- town halls --------------------------------------------------------------------------------
-
-
-def townhall_view(zone: str, today: str) -> View:
-    """The /townhall modal."""
-    reminder_options = [_option(k, v) for k, v in REMINDER_CHOICES.items()]
-    return View(
-        type="modal",
-        callback_id=TOWNHALL_CALLBACK,
-        title="New town hall",
-        submit="Announce",
-        close="Cancel",
-        blocks=[
-            _text_input(TH_TITLE, "Title", optional=False, max_length=150),
-            InputBlock(
-                block_id=TH_DATE,
-                label="Day",
-                element=DatePickerElement(action_id=VALUE, initial_date=today),
-            ),
-            InputBlock(
-                block_id=TH_TIME, label="Starts at", element=TimePickerElement(action_id=VALUE)
-            ),
-            _text_input(
-                TH_ZONE, "Time zone", initial=zone, hint="An IANA name, e.g. Europe/Berlin."
-            ),
-            _text_input(TH_DURATION, "Duration (minutes)", initial="60"),
-            _text_input(TH_PLACE, "Place or call link", max_length=500),
-            _text_input(TH_AGENDA, "Agenda", multiline=True, max_length=2500),
-            InputBlock(
-                block_id=TH_CHANNELS,
-                label="Announce in",
-                element=ConversationMultiSelectElement(
-                    action_id=VALUE,
-                    filter=ConversationFilter(
-                        include=["public", "private"], exclude_bot_users=True
-                    ),
-                    max_selected_items=10,
-                ),
-            ),
-            InputBlock(
-                block_id=TH_REMINDERS,
-                label="Reminders in the channels",
-                optional=True,
-                element=CheckboxesElement(
-                    action_id=VALUE,
-                    options=reminder_options,
-                    initial_options=reminder_options[:2],
-                ),
-            ),
-        ],
-    )
-
-
-def _when(view: TownHallView) -> str:
-    local = view.starts_at.astimezone(ZoneInfo(view.timezone))
-    fallback = local.strftime("%a %d %b %Y, %H:%M %Z")
-    unix = int(view.starts_at.timestamp())
-    # Slack shows <!date^...> in each reader's own time zone; the fallback names the host's.
-    return (
-        f"<!date^{unix}^{{date_long_pretty}} at {{time}}|{fallback}> ({view.duration_minutes} min)"
-    )
-
-
-def _townhall_facts(view: TownHallView) -> SectionBlock:
-    fields = [
-        MarkdownTextObject(text=f"*When*\n{_when(view)}"),
-        MarkdownTextObject(text=f"*Host*\n<@{view.host_id}>"),
-    ]
-    if view.place:
-        fields.append(MarkdownTextObject(text=f"*Where*\n{view.place}"))
-    return SectionBlock(fields=fields)
-
-
-def _question_buttons(view: TownHallView) -> ActionsBlock:
-    return ActionsBlock(
-        block_id="announcements_townhall",
-        elements=[
-            ButtonElement(
-                text="Ask a question",
-                action_id=ASK_ACTION,
-                value=str(view.townhall_id),
-                style="primary",
-            ),
-            ButtonElement(
-                text="See and upvote questions",
-                action_id=QUESTIONS_ACTION,
-                value=str(view.townhall_id),
-            ),
-        ],
-    )
-
-
-def ask_view(view: TownHallView) -> View:
-    """The question modal."""
-    anonymous = _option("yes", "Ask anonymously (your name is not stored)")
-    return View(
-        type="modal",
-        callback_id=ASK_CALLBACK,
-        title="Ask a question",
-        submit="Send",
-        close="Cancel",
-        private_metadata=str(view.townhall_id),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"*{escape(view.title)}* · {_when(view)}")),
-            _text_input(
-                TH_QUESTION, "Your question", multiline=True, optional=False, max_length=500
-            ),
-            InputBlock(
-                block_id=TH_ANONYMOUS,
-                label="Anonymous",
-                optional=True,
-                element=CheckboxesElement(action_id=VALUE, options=[anonymous]),
-            ),
-        ],
-    )
-
-
-def questions_view(view: TownHallView, questions: list[RankedQuestion], viewer: str) -> View:
-    """The questions so far, most voted first, each with an Upvote button."""
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{escape(view.title)}* · {_when(view)}")),
-        DividerBlock(),
-    ]
-    if not questions:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text="No questions yet: be the first to ask."))
-        )
-    for question in questions[:40]:
-        who = f"<@{question.author_id}>" if question.author_id else "anonymous"
-        text = f"*{question.votes}* :arrow_up: {question.text}\n_{who}_"
-        accessory = (
-            None
-            if question.author_id == viewer
-            else ButtonElement(
-                text="Upvote", action_id=UPVOTE_ACTION, value=str(question.question_id)
-            )
-        )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:3000]), accessory=accessory))
-    return View(
-        type="modal",
-        callback_id=QUESTIONS_CALLBACK,
-        title="Questions",
-        close="Close",
-        private_metadata=str(view.townhall_id),
-        blocks=blocks[:100],
-    )
-
-
 class Renderer:
-    """Builds every message the announcements feature enqueues (service.Renderer and
-    townhalls.TownHallRenderer)."""
+    """Builds every message the announcements feature enqueues (service.Renderer)."""
 
     def announcement(self, post: PostView) -> list[dict[str, Any]]:
         """The posted announcement: title, body, author, and for a must-read the button and count."""
@@ -601,73 +500,6 @@ class Renderer:
                 ),
             ]
         )
-
-    def townhall_notice(self, view: TownHallView) -> list[dict[str, Any]]:
-        """The notice: when (in each reader's zone), host, place, agenda, question buttons."""
-        blocks: list[Block] = [
-            HeaderBlock(text=f"Town hall: {view.title}"[:150]),
-            _townhall_facts(view),
-        ]
-        if view.agenda:
-            blocks.append(
-                SectionBlock(text=MarkdownTextObject(text=f"*Agenda*\n{view.agenda}"[:3000]))
-            )
-        blocks += [
-            _question_buttons(view),
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Send your questions before it starts: anonymously if you prefer. "
-                        "Upvote the ones you want answered."
-                    )
-                ]
-            ),
-        ]
-        return _dump(blocks)
-
-    def townhall_reminder(self, view: TownHallView, minutes: int) -> list[dict[str, Any]]:
-        """A reminder before the start."""
-        soon = REMINDER_CHOICES.get(str(minutes), f"{minutes} minutes before").replace(
-            " before", ""
-        )
-        return _dump(
-            [
-                SectionBlock(
-                    text=MarkdownTextObject(
-                        text=f":alarm_clock: *{escape(view.title)}* starts in {soon}: {_when(view)}"
-                        + (f"\n{view.place}" if view.place else "")
-                    )
-                ),
-                _question_buttons(view),
-            ]
-        )
-
-    def townhall_questions(
-        self, view: TownHallView, questions: list[RankedQuestion]
-    ) -> list[dict[str, Any]]:
-        """The host's DM: the questions, most voted first."""
-        blocks: list[Block] = [
-            HeaderBlock(text=f"Questions: {view.title}"[:150]),
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"{len(questions)} question(s) for your town hall, most upvoted first. "
-                    "Afterwards, `/townhall followup "
-                    f"{view.townhall_id} &lt;recording link, answers&gt;` posts in the notice's thread."
-                )
-            ),
-        ]
-        for rank, question in enumerate(questions[:45], start=1):
-            who = f"<@{question.author_id}>" if question.author_id else "anonymous"
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(
-                        text=f"*{rank}.* ({question.votes} :arrow_up:) {question.text} — _{who}_"[
-                            :3000
-                        ]
-                    )
-                )
-            )
-        return _dump(blocks)
 
 
 def local_today(zone: str, now: datetime) -> str:

@@ -1,4 +1,4 @@
-"""What the scheduler runs for announcements and town halls, and the acknowledgement-count tick."""
+"""What the scheduler runs for announcements, and the acknowledgement-count tick."""
 
 import logging
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from announcements import service, townhalls
+from announcements import service
 from announcements.blocks import Renderer
 from announcements.models import Announcement
 from bot.clock import Clock
@@ -83,43 +83,6 @@ class RemindHandler:
 
     def skipped(self, session: Session, schedule: Schedule, occurrences: list[datetime]) -> None:
         """One-off reminders are never skipped (they run late instead)."""
-
-
-@dataclass
-class TownHallReminderHandler:
-    """Posts a town hall's reminder (kind townhall.remind, ref "<id>:<minutes>")."""
-
-    clock: Clock
-    renderer: Renderer
-
-    def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
-        """Enqueue the reminder in the claiming transaction."""
-        townhalls.send_reminder(
-            session=session, clock=self.clock, renderer=self.renderer, ref_id=schedule.ref_id
-        )
-
-    def skipped(self, session: Session, schedule: Schedule, occurrences: list[datetime]) -> None:
-        """One-off reminders are never skipped."""
-
-
-@dataclass
-class TownHallQuestionsHandler:
-    """DMs the host the ranked questions before the start (kind townhall.questions)."""
-
-    clock: Clock
-    renderer: Renderer
-
-    def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
-        """Enqueue the host's DM in the claiming transaction."""
-        townhalls.send_questions(
-            session=session,
-            clock=self.clock,
-            renderer=self.renderer,
-            townhall_id=int(schedule.ref_id),
-        )
-
-    def skipped(self, session: Session, schedule: Schedule, occurrences: list[datetime]) -> None:
-        """One-off DMs are never skipped."""
 
 
 def refresh_counts(*, store: Store, client: WebClient, renderer: Renderer) -> int:

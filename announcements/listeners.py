@@ -1,533 +1,463 @@
-"""`/announce` and `/townhall`: modals, buttons and subcommands of announcements and town halls.
+"""`/announce`: its verbs, the compose, preview and review modals, and the Acknowledge, Approve and
+Request changes buttons, as handlers of the interaction layer.
 
-Each listener acks, parses the payload into plain values, calls the service and renders.
+Each handler parses (ids through bot.args, metadata through `i.unseal`), calls the service and
+says what the person sees; `register` only wires. Slack is read here (channel membership, through
+`SlackMembers`) and written by outcomes, except the deletes of `/announce delete` and the update
+of a handled review message: those run after the acknowledgement (issue 14 moves them into the
+outbox).
 """
 
 import logging
-import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from announcements import blocks, jobs, service, townhalls
-from announcements.blocks import Renderer
-from bot.args import words
-from bot.blocks import done_view
-from bot.errors import DomainError, FieldErrors, InvalidInput
-from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
-from bot.interaction import Wiring
-from bot.mrkdwn import escape
-from bot.services import Services, Tick
+from announcements import blocks, jobs, service
+from bot.args import channel_ref, parse_id
+from bot.claims import STALE
+from bot.errors import DomainError, InvalidInput
+from bot.interaction import (
+    Interaction,
+    Later,
+    Nothing,
+    OpenModal,
+    Outcome,
+    Reply,
+    UpdateModal,
+    Wiring,
+)
+from bot.services import Tick
 from bot.templating import render
+from bot.verbs import Bare, CommandTable, Verb
 
 logger = logging.getLogger("commons.announcements")
 
-ANNOUNCE_COMMAND = "/announce"
-TOWNHALL_COMMAND = "/townhall"
+# conversations.members pages (of 200) read to find one person in a private channel.
+MEMBER_PAGES = 25
+THANKS = ":white_check_mark: Thanks, your acknowledgement is recorded."
+ALREADY = "You have already acknowledged this one; nothing more to do."
 
 
-def _draft(values: StateValues) -> service.Draft:
-    return service.Draft(
-        title=field_text(values, blocks.TITLE_BLOCK),
-        body=field_text(values, blocks.BODY_BLOCK),
-        channels=field_list(values, blocks.CHANNELS_BLOCK),
-        department=field_text(values, blocks.DEPARTMENT_BLOCK),
-        must_read=field_flag(values, blocks.MUST_READ_BLOCK),
-        remind_after_days=field_text(values, blocks.REMIND_BLOCK),
-        when=field_text(values, blocks.WHEN_BLOCK) or "now",
-        date=field_text(values, blocks.DATE_BLOCK),
-        time=field_text(values, blocks.TIME_BLOCK),
-        repeat=field_text(values, blocks.REPEAT_BLOCK),
-        days=field_list(values, blocks.DAYS_BLOCK),
-        month_day=field_text(values, blocks.MONTH_DAY_BLOCK),
-        nth=field_text(values, blocks.NTH_BLOCK),
-        weekday=field_text(values, blocks.WEEKDAY_BLOCK),
-        template=field_text(values, blocks.TEMPLATE_BLOCK),
-        save_as=field_text(values, blocks.SAVE_AS_BLOCK),
+class SlackMembers:
+    """service.ChannelMembers over conversations.members (Tier 4), paged until the person is found.
+
+    Each answer is kept for the interaction: handlers ask once before their write transaction,
+    so that the service's own check inside it does not wait on Slack.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        key = (channel_id, user_id)
+        if key not in self._known:
+            self._known[key] = self._read(channel_id, user_id)
+        return self._known[key]
+
+    def _read(self, channel_id: str, user_id: str) -> bool:
+        cursor = ""
+        for _ in range(MEMBER_PAGES):
+            page = self._page(channel_id, cursor)
+            if page is None or user_id in (page.get("members") or []):
+                return page is not None
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return False
+        raise DomainError(
+            f"<#{channel_id}> has too many members for Commons to check that you are one of "
+            "them now; ask the author or host to share it with you."
+        )
+
+    def _page(self, channel_id: str, cursor: str) -> dict[str, Any] | None:
+        try:
+            response = self.client.conversations_members(
+                channel=channel_id, limit=200, cursor=cursor or None
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise DomainError(
+                    "Slack is busy, so Commons could not check that you are in the channel. "
+                    "Try again in a minute."
+                ) from None
+            # Commons left the channel (or it is gone): nobody can be shown to be in it.
+            logger.info("no members for %s: %s", channel_id, error.response.get("error"))
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def policy_of(i: Interaction) -> service.Policy:
+    """Who may do what, from the settings."""
+    return service.Policy(admins=i.services.settings.admins)
+
+
+def button_id(i: Interaction, *, what: str, usage: str) -> int:
+    """The row a button names (its value), read like a typed id; services re-check it."""
+    return parse_id(str(i.action.get("value") or ""), usage=usage, what=what)
+
+
+def sealed_id(i: Interaction, purpose: str, key: str) -> int:
+    """An id Commons sealed into the view's private_metadata for `purpose`."""
+    value = i.unseal(purpose).get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(STALE)
+    return value
+
+
+# -- /announce and its form ---------------------------------------------------------------------
+
+
+def on_compose(i: Interaction) -> Outcome:
+    """`/announce`: the compose form."""
+    return _compose_form(i, None)
+
+
+def on_edit(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce edit <id>`: the form again, filled in."""
+    return _compose_form(i, parse_id(args[0], usage="/announce edit <id>", what="announcement"))
+
+
+def _compose_form(i: Interaction, announcement_id: int | None) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        ctx = service.compose_context(
+            session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
+        )
+    today = blocks.local_today(ctx.zone, i.services.clock.now())
+    return OpenModal(
+        blocks.compose_view(ctx, metadata=_compose_seal(i, announcement_id), today=today)
     )
 
 
-def _townhall_input(values: StateValues) -> townhalls.TownHallInput:
-    reminders = field_raw(values, blocks.TH_REMINDERS)
-    return townhalls.TownHallInput(
-        title=field_text(values, blocks.TH_TITLE),
-        date=field_text(values, blocks.TH_DATE),
-        time=field_text(values, blocks.TH_TIME),
-        zone=field_text(values, blocks.TH_ZONE),
-        duration=field_text(values, blocks.TH_DURATION),
-        place=field_text(values, blocks.TH_PLACE),
-        agenda=field_text(values, blocks.TH_AGENDA),
-        channels=field_list(values, blocks.TH_CHANNELS),
-        reminders=None if reminders is None else field_list(values, blocks.TH_REMINDERS),
+def _compose_seal(i: Interaction, replaces: int | None) -> str:
+    return i.seal(blocks.COMPOSE_SEAL, {"replaces": replaces})
+
+
+def _replaces(i: Interaction) -> int | None:
+    value = i.unseal(blocks.COMPOSE_SEAL).get("replaces")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def on_compose_submitted(i: Interaction) -> Outcome:
+    """The compose form: checked and kept as a draft, then its preview."""
+    policy, replaces = policy_of(i), _replaces(i)
+    with i.services.store.unit_of_work() as session:
+        draft = service.save_draft(
+            session=session,
+            clock=i.services.clock,
+            policy=policy,
+            author_id=i.user_id,
+            draft=blocks.draft_from(i.submitted),
+            replaces=replaces,
+        )
+        shown = service.preview(
+            session=session, policy=policy, announcement_id=draft.id or 0, user_id=i.user_id
+        )
+    metadata = i.seal(blocks.PREVIEW_SEAL, {"announcement": shown.announcement_id})
+    return UpdateModal(blocks.preview_view(shown, metadata=metadata))
+
+
+def on_template_chosen(i: Interaction) -> Outcome:
+    """A template chosen in the form: its title and text fill the form in."""
+    form, replaces = blocks.COMPOSE_FORM.read(i.values), _replaces(i)
+    chosen = i.action.get("selected_option")
+    reference = str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
+    reference = reference or form.text("template")
+    with i.services.store.unit_of_work(write=False) as session:
+        ctx = service.compose_context(
+            session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=replaces
+        )
+        title, text = service.template_text(
+            session=session, clock=i.services.clock, reference=reference, author_id=i.user_id
+        )
+    draft = replace(blocks.draft_from(form), title=title, body=text, template=reference)
+    return UpdateModal(blocks.compose_view(ctx, draft, metadata=_compose_seal(i, replaces)))
+
+
+def on_back(i: Interaction) -> Outcome:
+    """Edit, on the preview: the form again with the draft."""
+    announcement_id = button_id(i, what="draft", usage="/announce")
+    with i.services.store.unit_of_work(write=False) as session:
+        ctx = service.back_to_form(
+            session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
+        )
+    return UpdateModal(blocks.compose_view(ctx, metadata=_compose_seal(i, ctx.announcement_id)))
+
+
+def on_preview_submitted(i: Interaction) -> Outcome:
+    """The preview confirmed: scheduled, or sent for approval."""
+    try:
+        announcement_id = sealed_id(i, blocks.PREVIEW_SEAL, "announcement")
+        with i.services.store.unit_of_work() as session:
+            outcome = service.confirm(
+                session=session,
+                clock=i.services.clock,
+                policy=policy_of(i),
+                renderer=blocks.Renderer(),
+                announcement_id=announcement_id,
+                user_id=i.user_id,
+            )
+    except DomainError as error:
+        # The preview has no field to show a refusal under: it becomes the form's last step.
+        return Reply(f":warning: {error.message}", title="Not sent")
+    return Reply(outcome.text, title="Sent for approval" if outcome.review else "Announcement")
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+def on_acknowledge(i: Interaction) -> Outcome:
+    """Acknowledge, on a must-read or its reminder."""
+    post_id = button_id(i, what="announcement", usage="/announce list")
+    members = _members_for_post(i, post_id)
+    with i.services.store.unit_of_work() as session:
+        first = service.acknowledge(
+            session=session,
+            clock=i.services.clock,
+            members=members,
+            post_id=post_id,
+            user_id=i.user_id,
+        )
+    return Reply(THANKS if first else ALREADY)
+
+
+def _members_for_post(i: Interaction, post_id: int) -> SlackMembers:
+    members = SlackMembers(i.client)
+    with i.services.store.unit_of_work(write=False) as session:
+        service.require_post_visible(
+            session=session, members=members, post_id=post_id, user_id=i.user_id
+        )
+    return members
+
+
+def on_approve(i: Interaction) -> Outcome:
+    """Approve, on a review request: scheduled; the request says who approved it."""
+    announcement_id = button_id(i, what="announcement", usage="/announce list")
+    with i.services.store.unit_of_work() as session:
+        text = service.approve(
+            session=session,
+            clock=i.services.clock,
+            policy=policy_of(i),
+            reviewer=i.user_id,
+            announcement_id=announcement_id,
+        )
+    return Reply(text, blocks=[], replace_original=True)
+
+
+def on_request_changes(i: Interaction) -> Outcome:
+    """Request changes, on a review request: the reviewer's note form."""
+    announcement_id = button_id(i, what="announcement", usage="/announce list")
+    with i.services.store.unit_of_work(write=False) as session:
+        service.pending_review(session, policy_of(i), i.user_id, announcement_id)
+    message = i.body.get("message")
+    ts = message.get("ts") if isinstance(message, dict) else None
+    where = {"announcement": announcement_id, "channel": i.channel_id or "", "ts": ts or ""}
+    return OpenModal(blocks.changes_view(metadata=i.seal(blocks.CHANGES_SEAL, where)))
+
+
+def on_changes_submitted(i: Interaction) -> Outcome:
+    """The reviewer's note: sent to the author; the review message says it was handled."""
+    claim = i.unseal(blocks.CHANGES_SEAL)
+    with i.services.store.unit_of_work() as session:
+        text = service.request_changes(
+            session=session,
+            clock=i.services.clock,
+            policy=policy_of(i),
+            reviewer=i.user_id,
+            announcement_id=sealed_id(i, blocks.CHANGES_SEAL, "announcement"),
+            note=i.submitted.text("note"),
+        )
+    return Later(
+        Reply(text, title="Changes requested"), lambda: mark_reviewed(i.client, claim, text)
     )
 
 
-def _state(body: dict[str, Any]) -> StateValues:
-    values: StateValues = body.get("view", {}).get("state", {}).get("values", {})
-    return values
+def mark_reviewed(client: WebClient, claim: dict[str, Any], text: str) -> Outcome:
+    """Replace a handled review message (and its buttons) with what was decided."""
+    channel, ts = claim.get("channel"), claim.get("ts")
+    if isinstance(channel, str) and isinstance(ts, str) and channel and ts:
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=[])
+        except SlackApiError as error:
+            logger.warning("could not mark a review as handled: %s", error.response.get("error"))
+    return Nothing()
 
 
-def _id(text: str, usage: str) -> int:
-    token = text.strip().lstrip("#")
-    if not token.isdigit():
-        raise InvalidInput(f"Give the number: `{usage}` (`/announce list` shows them).")
-    return int(token)
+# -- the verbs ----------------------------------------------------------------------------------
 
 
-def _unknown(sub: str) -> str:
-    if sub in ("help", "?"):
-        return ""
-    return f"I don't know `{escape(sub[:40])}`. "
+def on_list(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce list`."""
+    policy = policy_of(i)
+    with i.services.store.unit_of_work(write=False) as session:
+        items = service.listing(session=session, policy=policy, user_id=i.user_id)
+        comms = service.is_comms(session, policy, i.user_id)
+    return Reply(render("announcements", "list.j2", items=items, show_author=comms))
 
 
-def _errors(error: DomainError, fallback_block: str) -> dict[str, str]:
-    if isinstance(error, FieldErrors):
-        return error.errors
-    return {fallback_block: error.message}
+def on_cancel(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce cancel <id>`."""
+    announcement_id = parse_id(args[0], usage="/announce cancel <id>", what="announcement")
+    with i.services.store.unit_of_work() as session:
+        text = service.cancel(
+            session=session,
+            clock=i.services.clock,
+            policy=policy_of(i),
+            user_id=i.user_id,
+            announcement_id=announcement_id,
+        )
+    return Reply(text)
 
 
-# -- registration ------------------------------------------------------------------------------
+def on_delete(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce delete <id>`: cancelled now; its posted messages deleted after the ack."""
+    announcement_id = parse_id(args[0], usage="/announce delete <id>", what="announcement")
+    with i.services.store.unit_of_work() as session:
+        posted = service.posted_messages(
+            session=session,
+            clock=i.services.clock,
+            policy=policy_of(i),
+            user_id=i.user_id,
+            announcement_id=announcement_id,
+        )
+    if not posted:
+        return Reply(service.deletion_text(service.Deletion(announcement_id)))
+    working = (
+        f":wastebasket: Announcement #{announcement_id} is cancelled; deleting its messages..."
+    )
+    return Later(Reply(working), lambda: delete_posted(i.client, announcement_id, posted))
+
+
+def delete_posted(
+    client: WebClient, announcement_id: int, posted: Sequence[tuple[str, str]]
+) -> Outcome:
+    """chat.delete each posted message, going on past errors, and say what went and what did not."""
+    deleted, gone, failed = 0, 0, []
+    for channel, ts in posted:
+        result = _delete_one(client, channel, ts)
+        if result == "deleted":
+            deleted += 1
+        elif result == "message_not_found":
+            gone += 1
+        else:
+            failed.append((channel, result))
+    done = service.Deletion(announcement_id, deleted, gone, tuple(failed))
+    return Reply(service.deletion_text(done))
+
+
+def _delete_one(client: WebClient, channel: str, ts: str) -> str:
+    """ "deleted", or why not (Slack's error code)."""
+    try:
+        client.chat_delete(channel=channel, ts=ts)
+    except SlackApiError as error:
+        return str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    except Exception:
+        logger.exception("chat.delete of an announcement's message failed")
+        return "no answer from Slack"
+    return "deleted"
+
+
+def on_stats(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce stats <id>`."""
+    announcement_id = parse_id(args[0], usage="/announce stats <id>", what="announcement")
+    with i.services.store.unit_of_work(write=False) as session:
+        figures = service.stats(
+            session=session,
+            policy=policy_of(i),
+            members=SlackMembers(i.client),
+            user_id=i.user_id,
+            announcement_id=announcement_id,
+        )
+    return Reply(render("announcements", "stats.j2", stats=figures))
+
+
+def on_config(i: Interaction, args: list[str]) -> Outcome:
+    """`/announce config threshold <people>` and `/announce config approvals #channel|dm`."""
+    with i.services.store.unit_of_work() as session:
+        said = service.set_config(
+            session=session,
+            clock=i.services.clock,
+            policy=policy_of(i),
+            actor=i.user_id,
+            key=args[0].lower(),
+            value=channel_ref(args[1]) if len(args) > 1 else "",
+        )
+    return Reply(said)
+
+
+def _verb(name: str, summary: str, handler: Any) -> Verb:
+    """A verb on one announcement, by id, for those who announce."""
+    return Verb(name, "<id>", summary, handler, who="managers", min_args=1, max_args=1)
+
+
+ANNOUNCE = CommandTable(
+    command="/announce",
+    title="Announcements",
+    bare=Bare(
+        "compose one (title, message, channels, audience, must-read, when); a preview comes "
+        "before it goes",
+        on_compose,
+    ),
+    verbs=(
+        Verb(
+            "list",
+            "",
+            "upcoming, recurring and waiting ones, with ids",
+            on_list,
+            who="managers",
+            max_args=0,
+        ),
+        _verb(
+            "edit", "change one that has not gone out (or the future of a recurring one)", on_edit
+        ),
+        _verb("cancel", "stop it: its schedule, reminders and unsent messages", on_cancel),
+        _verb("delete", "cancel it and delete its posted messages", on_delete),
+        _verb("stats", "how many have acknowledged a must-read", on_stats),
+        Verb(
+            "config",
+            "threshold <people> | approvals <#channel|dm>",
+            "approval above how many people, and where approval requests go",
+            on_config,
+            who="admin",
+            min_args=1,
+            max_args=2,
+        ),
+    ),
+    footer="Town halls have a command of their own: `/townhall help`.",
+)
+
+
+# -- wiring -------------------------------------------------------------------------------------
 
 
 def register(wire: Wiring) -> None:
-    """Wire the feature (legacy listeners until converted to the interaction layer)."""
-    _register(wire.app, wire.services)
+    """Wire `/announce`, its modals and buttons, its schedules and the acknowledgement-count tick."""
+    _schedules(wire)
+    wire.services.command_tables[ANNOUNCE.command] = ANNOUNCE
+    wire.command(ANNOUNCE.command, ANNOUNCE.handle)
+    wire.view(blocks.COMPOSE_FORM, on_compose_submitted)
+    wire.view(blocks.PREVIEW_CALLBACK, on_preview_submitted)
+    wire.view(blocks.CHANGES_FORM, on_changes_submitted)
+    wire.action(blocks.TEMPLATE_ACTION, on_template_chosen)
+    wire.action(blocks.BACK_ACTION, on_back)
+    wire.action(blocks.ACK_ACTION, on_acknowledge)
+    wire.action(blocks.APPROVE_ACTION, on_approve)
+    wire.action(blocks.CHANGES_ACTION, on_request_changes)
 
 
-def _register(app: App, services: Services) -> None:
-    """Attach the announcement and town-hall listeners, schedule handlers and the count tick."""
-    store, clock = services.store, services.clock
-    policy = service.Policy(admins=services.settings.admins)
-    renderer = Renderer()
-
-    services.schedule_handlers[service.POST_KIND] = jobs.PostHandler(clock, renderer)
-    services.schedule_handlers[service.REMIND_KIND] = jobs.RemindHandler(clock, renderer)
-    services.schedule_handlers[townhalls.REMIND_KIND] = jobs.TownHallReminderHandler(
-        clock, renderer
-    )
-    services.schedule_handlers[townhalls.QUESTIONS_KIND] = jobs.TownHallQuestionsHandler(
-        clock, renderer
-    )
+def _schedules(wire: Wiring) -> None:
+    services, client, renderer = wire.services, wire.client, blocks.Renderer()
+    services.schedule_handlers[service.POST_KIND] = jobs.PostHandler(services.clock, renderer)
+    services.schedule_handlers[service.REMIND_KIND] = jobs.RemindHandler(services.clock, renderer)
     services.ticks.append(
         Tick(
             job_id="announcements.refresh_counts",
-            func=lambda: jobs.refresh_counts(store=store, client=app.client, renderer=renderer),
+            func=lambda: jobs.refresh_counts(
+                store=services.store, client=client, renderer=renderer
+            ),
             interval_seconds=jobs.COUNT_REFRESH_SECONDS,
         )
     )
-
-    def compose_context(user_id: str, announcement_id: int | None = None) -> service.ComposeContext:
-        with store.unit_of_work(write=False) as session:
-            return service.compose_context(
-                session=session, policy=policy, user_id=user_id, announcement_id=announcement_id
-            )
-
-    def open_compose(
-        ack: Ack, client: WebClient, body: dict[str, Any], announcement_id: int | None
-    ) -> None:
-        ctx = compose_context(body["user_id"], announcement_id)
-        ack()
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.compose_view(ctx, today=blocks.local_today(ctx.zone, clock.now())),
-        )
-
-    # -- /announce ---------------------------------------------------------------------------
-
-    def on_announce(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        args = words(body.get("text") or "")
-        user_id = body["user_id"]
-        sub = args[0].lower() if args else ""
-        rest = " ".join(args[1:])
-        if sub in ("", "new"):
-            open_compose(ack, client, body, None)
-        elif sub == "edit":
-            open_compose(ack, client, body, _id(rest, "/announce edit &lt;id&gt;"))
-        elif sub == "list":
-            with store.unit_of_work(write=False) as session:
-                items = service.listing(session=session, policy=policy, user_id=user_id)
-                comms = service.is_comms(session, policy, user_id)
-            ack(
-                response_type="ephemeral",
-                text=render(
-                    "announcements",
-                    "list.j2",
-                    items=items,
-                    channels=[", ".join(f"<#{c}>" for c in i.channels) for i in items],
-                    authors=[f"<@{i.author_id}>" for i in items],
-                    show_author=comms,
-                ),
-            )
-        elif sub == "cancel":
-            with store.unit_of_work() as session:
-                text = service.cancel(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    user_id=user_id,
-                    announcement_id=_id(rest, "/announce cancel &lt;id&gt;"),
-                )
-            ack(response_type="ephemeral", text=text)
-        elif sub == "delete":
-            announcement_id = _id(rest, "/announce delete &lt;id&gt;")
-            with store.unit_of_work() as session:
-                posted = service.posted_messages(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    user_id=user_id,
-                    announcement_id=announcement_id,
-                )
-            ack()
-            deleted = 0
-            for channel, ts in posted[:20]:
-                client.chat_delete(channel=channel, ts=ts)
-                deleted += 1
-            client.chat_postEphemeral(
-                channel=body["channel_id"],
-                user=user_id,
-                text=f":wastebasket: Announcement #{announcement_id} is cancelled and "
-                f"{deleted} posted message(s) deleted.",
-            )
-        elif sub == "stats":
-            with store.unit_of_work(write=False) as session:
-                figures = service.stats(
-                    session=session,
-                    policy=policy,
-                    user_id=user_id,
-                    announcement_id=_id(rest, "/announce stats &lt;id&gt;"),
-                )
-            ack(response_type="ephemeral", text=render("announcements", "stats.j2", stats=figures))
-        elif sub == "config":
-            if len(args) < 2:
-                raise InvalidInput(
-                    "Use `/announce config threshold &lt;people&gt;` or "
-                    "`/announce config approvals #channel|dm`."
-                )
-            value = args[2] if len(args) > 2 else ""
-            value = re.sub(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$", r"\1", value)
-            with store.unit_of_work() as session:
-                said = service.set_config(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    actor=user_id,
-                    key=args[1].lower(),
-                    value=value,
-                )
-            ack(response_type="ephemeral", text=said)
-        else:
-            ack(response_type="ephemeral", text=_unknown(sub) + render("announcements", "help.j2"))
-
-    def on_compose(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        meta = view.get("private_metadata") or ""
-        try:
-            with store.unit_of_work() as session:
-                draft = service.save_draft(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    author_id=user_id,
-                    draft=_draft(_state(body)),
-                    replaces=int(meta) if meta.isdigit() else None,
-                )
-                shown = service.preview(
-                    session=session, policy=policy, announcement_id=draft.id or 0, user_id=user_id
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors=_errors(error, blocks.BODY_BLOCK))
-            return
-        ack(response_action="update", view=blocks.preview_view(shown))
-
-    def on_template(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        values = _state(body)
-        chosen = body["actions"][0].get("selected_option") or {}
-        reference = str(chosen.get("value") or field_text(values, blocks.TEMPLATE_BLOCK))
-        meta = body["view"].get("private_metadata") or ""
-        ctx = compose_context(user_id, int(meta) if meta.isdigit() else None)
-        with store.unit_of_work(write=False) as session:
-            title, text = service.template_text(
-                session=session, clock=clock, reference=reference, author_id=user_id
-            )
-        draft = replace(_draft(values), title=title, body=text, template=reference)
-        client.views_update(
-            view_id=body["view"]["id"],
-            hash=body["view"].get("hash"),
-            view=blocks.compose_view(ctx, draft),
-        )
-
-    def on_back(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        announcement_id = int(body["actions"][0]["value"])
-        with store.unit_of_work(write=False) as session:
-            announcement = service.own_draft(session, announcement_id, user_id)
-            draft = service.draft_of(session, announcement)
-            note = announcement.review_note or ""
-        replaces = int(note.removeprefix("replaces:")) if note.startswith("replaces:") else None
-        ctx = replace(compose_context(user_id), announcement_id=replaces)
-        client.views_update(view_id=body["view"]["id"], view=blocks.compose_view(ctx, draft))
-
-    def on_preview(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = body["user"]["id"]
-        try:
-            with store.unit_of_work() as session:
-                outcome = service.confirm(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    renderer=renderer,
-                    announcement_id=int(view.get("private_metadata") or 0),
-                    user_id=user_id,
-                )
-        except DomainError as error:
-            ack(
-                response_action="update",
-                view=done_view("Not sent", f":warning: {error.message}"),
-            )
-            return
-        title = "Sent for approval" if outcome.review else "Announcement"
-        ack(response_action="update", view=done_view(title, outcome.text))
-
-    def on_ack(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        with store.unit_of_work() as session:
-            first = service.acknowledge(
-                session=session,
-                clock=clock,
-                post_id=int(body["actions"][0]["value"]),
-                user_id=user_id,
-            )
-        text = (
-            ":white_check_mark: Thanks, your acknowledgement is recorded."
-            if first
-            else "You have already acknowledged this one; nothing more to do."
-        )
-        channel = (body.get("channel") or {}).get("id")
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-
-    def _update_review_message(client: WebClient, channel: str, ts: str, text: str) -> None:
-        if channel and ts:
-            client.chat_update(channel=channel, ts=ts, text=text, blocks=[])
-
-    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with store.unit_of_work() as session:
-            text = service.approve(
-                session=session,
-                clock=clock,
-                policy=policy,
-                reviewer=body["user"]["id"],
-                announcement_id=int(body["actions"][0]["value"]),
-            )
-        _update_review_message(
-            client,
-            (body.get("channel") or {}).get("id", ""),
-            (body.get("message") or {}).get("ts", ""),
-            text,
-        )
-
-    def on_request_changes(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        announcement_id = int(body["actions"][0]["value"])
-        with store.unit_of_work(write=False) as session:
-            service.pending_review(session, policy, body["user"]["id"], announcement_id)
-        where = {
-            "channel": (body.get("channel") or {}).get("id", ""),
-            "ts": (body.get("message") or {}).get("ts", ""),
-        }
-        client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.changes_view(announcement_id, where)
-        )
-
-    def on_changes(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        announcement_id, channel, ts = (view.get("private_metadata") or "0||").split("|")
-        try:
-            with store.unit_of_work() as session:
-                text = service.request_changes(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    reviewer=body["user"]["id"],
-                    announcement_id=int(announcement_id),
-                    note=field_text(_state(body), blocks.NOTE_BLOCK),
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors=_errors(error, blocks.NOTE_BLOCK))
-            return
-        ack()
-        _update_review_message(client, channel, ts, text)
-
-    app.command(ANNOUNCE_COMMAND)(on_announce)
-    app.view(blocks.COMPOSE_CALLBACK)(on_compose)
-    app.view(blocks.PREVIEW_CALLBACK)(on_preview)
-    app.view(blocks.CHANGES_CALLBACK)(on_changes)
-    app.action(blocks.TEMPLATE_ACTION)(on_template)
-    app.action(blocks.BACK_ACTION)(on_back)
-    app.action(blocks.ACK_ACTION)(on_ack)
-    app.action(blocks.APPROVE_ACTION)(on_approve)
-    app.action(blocks.CHANGES_ACTION)(on_request_changes)
-
-    # -- /townhall ---------------------------------------------------------------------------
-
-    def on_townhall(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        args = words(body.get("text") or "")
-        user_id = body["user_id"]
-        sub = args[0].lower() if args else ""
-        if sub in ("", "new"):
-            with store.unit_of_work(write=False) as session:
-                service.require_announcer(session=session, policy=policy, user_id=user_id)
-                zone = townhalls.default_zone(session=session, user_id=user_id)
-            ack()
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=blocks.townhall_view(zone, blocks.local_today(zone, clock.now())),
-            )
-        elif sub == "list":
-            with store.unit_of_work(write=False) as session:
-                rows = townhalls.upcoming(session=session, clock=clock)
-                zone = service.zone_of(session, user_id)
-            lines = [
-                f"• *#{t.id}* {escape(t.title)} · "
-                f"{t.starts_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z} · host <@{t.host_id}>"
-                for t in rows
-            ]
-            ack(
-                response_type="ephemeral",
-                text="*Upcoming town halls*\n" + "\n".join(lines)
-                if lines
-                else "No town halls coming up. `/townhall` announces one.",
-            )
-        elif sub == "followup":
-            if len(args) < 3:
-                raise InvalidInput(
-                    "Say which and what: `/townhall followup &lt;id&gt; Recording: &lt;link&gt;; answers: ...`."
-                )
-            raw = body.get("text") or ""
-            text = raw.split(args[1], 1)[1] if args[1] in raw else " ".join(args[2:])
-            with store.unit_of_work() as session:
-                count = townhalls.followup(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    user_id=user_id,
-                    townhall_id=_id(args[1], "/townhall followup &lt;id&gt; &lt;text&gt;"),
-                    text=text,
-                )
-            ack(
-                response_type="ephemeral",
-                text=f":memo: Your follow-up goes in the notice's thread in {count} channel(s).",
-            )
-        elif sub == "cancel":
-            with store.unit_of_work() as session:
-                text = townhalls.cancel(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    user_id=user_id,
-                    townhall_id=_id(" ".join(args[1:]), "/townhall cancel &lt;id&gt;"),
-                )
-            ack(response_type="ephemeral", text=text)
-        else:
-            ack(response_type="ephemeral", text=_unknown(sub) + render("announcements", "help.j2"))
-
-    def on_townhall_submit(ack: Ack, body: dict[str, Any]) -> None:
-        try:
-            with store.unit_of_work() as session:
-                townhall = townhalls.create(
-                    session=session,
-                    clock=clock,
-                    policy=policy,
-                    renderer=renderer,
-                    host_id=body["user"]["id"],
-                    data=_townhall_input(_state(body)),
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors=_errors(error, blocks.TH_CHANNELS))
-            return
-        ack(
-            response_action="update",
-            view=done_view(
-                "Town hall",
-                f":classical_building: Town hall #{townhall.id} is announced. Questions come in "
-                "under the notice; you get them ranked by DM before the start. "
-                f"`/townhall cancel {townhall.id}` cancels it.",
-            ),
-        )
-
-    def on_ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        with store.unit_of_work(write=False) as session:
-            shown = townhalls.get_view(
-                session=session, townhall_id=int(body["actions"][0]["value"])
-            )
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.ask_view(shown))
-
-    def on_ask_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = _state(body)
-        anonymous = field_flag(values, blocks.TH_ANONYMOUS)
-        try:
-            with store.unit_of_work() as session:
-                townhalls.ask(
-                    session=session,
-                    clock=clock,
-                    townhall_id=int(view.get("private_metadata") or 0),
-                    user_id=body["user"]["id"],
-                    text=field_text(values, blocks.TH_QUESTION),
-                    anonymous=anonymous,
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors=_errors(error, blocks.TH_QUESTION))
-            return
-        ack(
-            response_action="update",
-            view=done_view(
-                "Question sent",
-                ":speech_balloon: Your question is in"
-                + (" anonymously: your name was not stored." if anonymous else ".")
-                + " Others can upvote it.",
-            ),
-        )
-
-    def questions_modal(user_id: str, townhall_id: int) -> Any:
-        with store.unit_of_work(write=False) as session:
-            shown = townhalls.get_view(session=session, townhall_id=townhall_id)
-            ranked = townhalls.ranked(session=session, townhall_id=townhall_id)
-        return blocks.questions_view(shown, ranked, user_id)
-
-    def on_questions(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=questions_modal(user_id, int(body["actions"][0]["value"])),
-        )
-
-    def on_upvote(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        with store.unit_of_work() as session:
-            townhalls.upvote(
-                session=session, question_id=int(body["actions"][0]["value"]), user_id=user_id
-            )
-        view = body["view"]
-        client.views_update(
-            view_id=view["id"],
-            view=questions_modal(user_id, int(view.get("private_metadata") or 0)),
-        )
-
-    app.command(TOWNHALL_COMMAND)(on_townhall)
-    app.view(blocks.TOWNHALL_CALLBACK)(on_townhall_submit)
-    app.view(blocks.ASK_CALLBACK)(on_ask_submit)
-    app.action(blocks.ASK_ACTION)(on_ask)
-    app.action(blocks.QUESTIONS_ACTION)(on_questions)
-    app.action(blocks.UPVOTE_ACTION)(on_upvote)

@@ -12,10 +12,10 @@ written to the outbox; everything that happens later is a schedule. Block Kit is
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,7 +63,7 @@ REPEATS = {
 
 @dataclass(frozen=True)
 class Draft:
-    """What an author filled in, as plain strings (field names are the compose modal's block ids)."""
+    """What an author filled in, as plain strings; the names are the form's domain fields."""
 
     title: str = ""
     body: str = ""
@@ -123,6 +123,33 @@ class Renderer(Protocol):
     def approval_request(self, review: Review) -> list[dict[str, Any]]:
         """The message reviewers act on."""
         ...
+
+
+class ChannelMembers(Protocol):
+    """Who is in a channel, as Slack says (the caller's adapter reads it; Commons stores none)."""
+
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        """True when the person is a member of the channel."""
+        ...
+
+
+def may_see(
+    *, session: Session, members: ChannelMembers, channel_ids: Sequence[str], user_id: str
+) -> bool:
+    """What was posted in a public channel is for everyone; what went only to private channels
+    (or to channels the directory does not know) is for their members."""
+    private: list[str] = []
+    for channel_id in channel_ids:
+        channel = session.get(Channel, channel_id)
+        if channel is not None and not channel.is_private:
+            return True
+        private.append(channel_id)
+    return any(members.is_member(channel_id, user_id) for channel_id in private)
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 message`, `3 messages`: a count with its noun in the right number."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
 
 
 @dataclass(frozen=True)
@@ -214,9 +241,10 @@ def set_config(
     """
     directory.require_admin(session=session, admins=policy.admins, user_id=actor)
     if key == "threshold":
-        if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+        people = _number(value, 7)
+        if people is None or not 1 <= people <= 1_000_000:
             raise InvalidInput("The threshold is a number of people, e.g. `threshold 500`.")
-        stored, said = str(int(value)), f"Approval is now needed above {int(value):,} people."
+        stored, said = str(people), f"Approval is now needed above {people:,} people."
         name = "approval_threshold"
     elif key == "approvals":
         name = "approval_channel"
@@ -374,8 +402,9 @@ def template_text(
             today=clock.now().astimezone(ZoneInfo(zone)).date(),
         )
         return SHIPPED_TEMPLATES[name], body
-    if kind == "saved" and name.isdigit():
-        saved = session.get(SavedTemplate, int(name))
+    number = _number(name) if kind == "saved" else None
+    if number is not None:
+        saved = session.get(SavedTemplate, number)
         if saved is not None:
             return saved.title, saved.body
     raise NotFound("That template no longer exists; pick another one.")
@@ -391,37 +420,52 @@ def _parse_time(text: str) -> time | None:
         return None
 
 
+# The field an error of each kind of repetition is about (the schedule's own checks included).
+_RULE_FIELD = {"weekly": "days", "monthly_day": "month_day", "monthly_nth": "weekday"}
+
+
+def _number(text: str, digits: int = 9) -> int | None:
+    """A whole number as people type it in a form (ASCII digits only), or None."""
+    stripped = text.strip()
+    return int(stripped) if re.fullmatch(f"[0-9]{{1,{digits}}}", stripped) else None
+
+
 def _rule(draft: Draft, at: time, errors: dict[str, str]) -> schedules.Recurrence | None:
+    field = _RULE_FIELD.get(draft.repeat, "repeat")
     try:
-        if draft.repeat == "daily":
-            return schedules.daily(at)
-        if draft.repeat == "weekdays":
-            return schedules.weekdays(at)
-        if draft.repeat == "weekly":
-            if not draft.days:
-                errors["ann_days"] = "Pick at least one day of the week."
-                return None
-            return schedules.weekly(list(draft.days), at)
-        if draft.repeat == "monthly_day":
-            text = draft.month_day.strip().lower()
-            if text == "last":
-                return schedules.monthly_on_day(-1, at)
-            if not text.isdigit():
-                errors["ann_month_day"] = "Give a day of the month: 1 to 31, or `last`."
-                return None
-            return schedules.monthly_on_day(int(text), at)
-        if draft.repeat == "monthly_nth":
-            nth = draft.nth.strip()
-            if nth not in ("1", "2", "3", "4", "5", "-1"):
-                errors["ann_nth"] = "Pick which one: first to fifth, or last."
-                return None
-            if not draft.weekday:
-                errors["ann_weekday"] = "Pick a day of the week."
-                return None
-            return schedules.monthly_nth_weekday(int(nth), draft.weekday, at)
-        errors["ann_repeat"] = "Pick how often it repeats."
+        return _recurrence(draft, at, errors)
     except InvalidInput as error:
-        errors["ann_repeat"] = error.message
+        errors[field] = error.message
+    return None
+
+
+def _recurrence(draft: Draft, at: time, errors: dict[str, str]) -> schedules.Recurrence | None:
+    if draft.repeat == "daily":
+        return schedules.daily(at)
+    if draft.repeat == "weekdays":
+        return schedules.weekdays(at)
+    if draft.repeat == "weekly":
+        if not draft.days:
+            errors["days"] = "Pick at least one day of the week."
+            return None
+        return schedules.weekly(list(draft.days), at)
+    if draft.repeat == "monthly_day":
+        text = draft.month_day.strip().lower()
+        day = -1 if text == "last" else _number(text, 2)
+        if day is None:
+            errors["month_day"] = "Give a day of the month: 1 to 31, or `last`."
+            return None
+        return schedules.monthly_on_day(day, at)
+    if draft.repeat == "monthly_nth":
+        nth = draft.nth.strip()
+        if nth not in ("1", "2", "3", "4", "5", "-1"):
+            errors["nth"] = "Pick which one: first to fifth, or last."
+            return None
+        if not draft.weekday:
+            errors["weekday"] = "Pick a day of the week."
+            return None
+        return schedules.monthly_nth_weekday(int(nth), draft.weekday, at)
+    errors["repeat"] = "Pick how often it repeats."
     return None
 
 
@@ -460,18 +504,16 @@ def _validate(
             )
             title = title or template_title
         except NotFound as error:
-            errors["ann_template"] = error.message
+            errors["template"] = error.message
     if not title:
-        errors["ann_title"] = "Give the announcement a title."
+        errors["title"] = "Give the announcement a title."
     elif len(title) > MAX_TITLE:
-        errors["ann_title"] = (
-            f"The title has {len(title)} characters; Slack shows at most {MAX_TITLE}."
-        )
+        errors["title"] = f"The title has {len(title)} characters; Slack shows at most {MAX_TITLE}."
     may_notify = is_comms(session, policy, author_id)
     if not body:
-        errors["ann_body"] = "The message is empty: write what you want to announce."
+        errors["body"] = "The message is empty: write what you want to announce."
     elif len(user_text(body, may_notify_everyone=may_notify)) > MAX_BODY:
-        errors["ann_body"] = (
+        errors["body"] = (
             f"The message is too long for one Slack section (at most {MAX_BODY:,} characters "
             "once formatted): shorten it or split it in two announcements."
         )
@@ -479,13 +521,13 @@ def _validate(
     department_id: int | None = None
     if draft.department:
         department = (
-            session.get(Department, int(draft.department)) if draft.department.isdigit() else None
+            session.get(Department, number) if (number := _number(draft.department)) else None
         )
         if department is None:
             try:
                 department = directory.find_department(session=session, reference=draft.department)
             except NotFound as error:
-                errors["ann_department"] = error.message
+                errors["department"] = error.message
         if department is not None:
             department_id = department.id
             if not draft.channels and department.channel_id:
@@ -493,18 +535,18 @@ def _validate(
                     session, policy, author_id, [department.channel_id]
                 )
     if problem:
-        errors["ann_channels"] = problem
+        errors["channels"] = problem
     elif not channels:
-        errors["ann_channels"] = "Pick at least one channel to post in."
+        errors["channels"] = "Pick at least one channel to post in."
     elif len(channels) > MAX_CHANNELS:
-        errors["ann_channels"] = f"Pick at most {MAX_CHANNELS} channels."
+        errors["channels"] = f"Pick at most {MAX_CHANNELS} channels."
     remind = DEFAULT_REMIND_DAYS
     if draft.remind_after_days.strip():
-        text = draft.remind_after_days.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 10:
-            errors["ann_remind"] = "Remind after 1 to 10 working days."
+        days = _number(draft.remind_after_days, 2)
+        if days is None or not 1 <= days <= 10:
+            errors["remind_after_days"] = "Remind after 1 to 10 working days."
         else:
-            remind = int(text)
+            remind = days
     zone = zone_of(session, author_id)
     when = (draft.when or "now").strip().lower()
     at: datetime | None = None
@@ -516,31 +558,31 @@ def _validate(
         except ValueError:
             day = None
         if day is None:
-            errors["ann_date"] = "Pick the date it goes out."
+            errors["date"] = "Pick the date it goes out."
         if at_time is None:
-            errors["ann_time"] = "Pick the time it goes out (HH:MM, in your time zone)."
+            errors["time"] = "Pick the time it goes out (HH:MM, in your time zone)."
         if day is not None and at_time is not None:
             at = datetime.combine(day, at_time, tzinfo=ZoneInfo(zone)).astimezone(UTC)
             if at <= clock.now():
                 now_local = clock.now().astimezone(ZoneInfo(zone))
-                errors["ann_time"] = (
+                errors["time"] = (
                     f"That time has passed: it is {now_local:%a %d %b %H:%M} in {zone} now. "
                     "Pick a later time, or choose Now."
                 )
     elif when == "recurring":
         at_time = _parse_time(draft.time)
         if at_time is None:
-            errors["ann_time"] = "Pick the time of day it goes out (HH:MM, in your time zone)."
+            errors["time"] = "Pick the time of day it goes out (HH:MM, in your time zone)."
         else:
             rule = _rule(draft, at_time, errors)
     elif when != "now":
-        errors["ann_when"] = "Choose Now, At a date and time, or Recurring."
+        errors["when"] = "Choose Now, At a date and time, or Recurring."
     save_as = draft.save_as.strip()
     if save_as:
         if not may_notify:
-            errors["ann_save_as"] = "Only communications staff and admins can save templates."
+            errors["save_as"] = "Only communications staff and admins can save templates."
         elif not _TEMPLATE_NAME.match(save_as):
-            errors["ann_save_as"] = "A template name is 1 to 64 letters, digits or spaces."
+            errors["save_as"] = "A template name is 1 to 64 letters, digits or spaces."
     values = {
         "title": title,
         "body": body,
@@ -574,7 +616,7 @@ def save_draft(
 
     Raises:
         PermissionDenied: members.
-        FieldErrors: every field that is wrong, by modal block id.
+        FieldErrors: every field that is wrong, by domain field name.
     """
     require_announcer(session=session, policy=policy, user_id=author_id)
     if replaces is not None:
@@ -732,6 +774,30 @@ def own_draft(session: Session, announcement_id: int, user_id: str) -> Announcem
     return announcement
 
 
+def _replaces(announcement: Announcement) -> int | None:
+    """The announcement a draft would replace once confirmed (an edit), if any."""
+    note = announcement.review_note or ""
+    return _number(note.removeprefix("replaces:")) if note.startswith("replaces:") else None
+
+
+def back_to_form(
+    *, session: Session, policy: Policy, user_id: str, announcement_id: int
+) -> ComposeContext:
+    """The compose form again, filled in with the person's own draft (Edit on the preview).
+
+    Raises:
+        NotFound: the draft is gone, or someone else's.
+        PermissionDenied: the person may no longer announce.
+    """
+    announcement = own_draft(session, announcement_id, user_id)
+    context = compose_context(session=session, policy=policy, user_id=user_id)
+    return replace(
+        context,
+        draft=draft_of(session, announcement),
+        announcement_id=_replaces(announcement),
+    )
+
+
 @dataclass(frozen=True)
 class Instant:
     """A clock stopped at one instant (for scheduling "now" against a moving real clock)."""
@@ -806,9 +872,8 @@ def confirm(
             session=session, admins=policy.admins, user_id=user_id, channel_id=channel_id
         )
     replaced = ""
-    note = announcement.review_note or ""
-    if note.startswith("replaces:"):
-        old_id = int(note.removeprefix("replaces:"))
+    old_id = _replaces(announcement)
+    if old_id is not None:
         _stop(session, clock, old_id)
         announcement.review_note = None
         replaced = f" It replaces #{old_id}, which is cancelled."
@@ -981,7 +1046,7 @@ def request_changes(
         InvalidInput: already handled, or an empty note.
     """
     if not note.strip():
-        raise FieldErrors({"ann_note": "Say what should change."})
+        raise FieldErrors({"note": "Say what should change."})
     announcement = pending_review(session, policy, reviewer, announcement_id)
     announcement.state = State.CHANGES_REQUESTED.value
     announcement.reviewer_id = reviewer
@@ -1150,18 +1215,48 @@ def remind(*, session: Session, clock: Clock, renderer: Renderer, post_id: int) 
 # -- acknowledgements ------------------------------------------------------------------------
 
 
-def acknowledge(*, session: Session, clock: Clock, post_id: int, user_id: str) -> bool:
+def _may_see_announcement(
+    session: Session, members: ChannelMembers, announcement: Announcement, user_id: str
+) -> bool:
+    return announcement.author_id == user_id or may_see(
+        session=session, members=members, channel_ids=_channels(announcement), user_id=user_id
+    )
+
+
+def require_post_visible(
+    *, session: Session, members: ChannelMembers, post_id: int, user_id: str
+) -> AnnouncementPost:
+    """A posted must-read the person may act on: one in a public channel, or in a private one
+    they are a member of (or their own).
+
+    Raises:
+        NotFound: no such post, one the person cannot see, or not a must-read.
+    """
+    post = session.get(AnnouncementPost, post_id)
+    announcement = session.get(Announcement, post.announcement_id) if post is not None else None
+    if (
+        post is None
+        or announcement is None
+        or not announcement.must_read
+        or not _may_see_announcement(session, members, announcement, user_id)
+    ):
+        # One answer for all of these: the id of a private channel's post reveals nothing.
+        raise NotFound("There is no must-read announcement here for you to acknowledge.")
+    return post
+
+
+def acknowledge(
+    *, session: Session, clock: Clock, members: ChannelMembers, post_id: int, user_id: str
+) -> bool:
     """Record that a person read a must-read post; a second click changes nothing.
 
     Returns:
         True when this click was the person's first.
 
     Raises:
-        NotFound: no such post.
+        NotFound: no such post, or one in private channels the person is not in.
     """
-    post = session.get(AnnouncementPost, post_id)
-    if post is None:
-        raise NotFound("That announcement no longer exists.")
+    require_post_visible(session=session, members=members, post_id=post_id, user_id=user_id)
     insert = (
         postgresql.insert(Acknowledgement)
         if session.get_bind().dialect.name == "postgresql"
@@ -1231,18 +1326,30 @@ def claim_count_refreshes(
     return refreshes
 
 
-def stats(*, session: Session, policy: Policy, user_id: str, announcement_id: int) -> Stats:
-    """The acknowledgement rate of an announcement's latest post (author, comms and admins).
+def stats(
+    *,
+    session: Session,
+    policy: Policy,
+    members: ChannelMembers,
+    user_id: str,
+    announcement_id: int,
+) -> Stats:
+    """The acknowledgement rate of an announcement's latest post: for its author, and for
+    comms and admins who may see it (one posted only in private channels: their members).
 
     Raises:
-        NotFound: no such announcement.
+        NotFound: no such announcement, or one only in private channels the person is not in.
         PermissionDenied: someone else's, and not comms.
         InvalidInput: it is not a must-read, or has not gone out yet.
     """
     announcement = session.get(Announcement, announcement_id)
-    if announcement is None or announcement.state == State.DRAFT.value:
+    if (
+        announcement is None
+        or announcement.state == State.DRAFT.value
+        or not _may_see_announcement(session, members, announcement, user_id)
+    ):
         raise NotFound(
-            f"There is no announcement #{announcement_id}; `/announce list` shows yours."
+            f"There is no announcement #{announcement_id} you can see; `/announce list` shows yours."
         )
     if announcement.author_id != user_id and not is_comms(session, policy, user_id):
         raise PermissionDenied(
@@ -1380,12 +1487,12 @@ def cancel(
         stopped = _stop(session, clock, announcement_id)
         return (
             f"#{announcement_id} was already posted; its reminders are stopped"
-            + (f" and {stopped} unsent message(s) cancelled" if stopped else "")
-            + f". `/announce delete {announcement_id}` removes the posted message."
+            + (f" and {counted(stopped, 'unsent message')} cancelled" if stopped else "")
+            + f". `/announce delete {announcement_id}` removes the posted messages."
         )
     _editable(session, policy, user_id, announcement_id)
     stopped = _stop(session, clock, announcement_id)
-    extra = f" ({stopped} unsent message(s) withdrawn)" if stopped else ""
+    extra = f" ({counted(stopped, 'unsent message')} withdrawn)" if stopped else ""
     return f":no_entry_sign: Announcement #{announcement_id} is cancelled{extra}; nothing more goes out."
 
 
@@ -1416,24 +1523,52 @@ def posted_messages(
     _check_owner(session, policy, user_id, announcement)
     _stop(session, clock, announcement_id)
     post_ids = session.exec(
-        select(AnnouncementPost.id).where(AnnouncementPost.announcement_id == announcement_id)
+        select(AnnouncementPost.id)
+        .where(AnnouncementPost.announcement_id == announcement_id)
+        .order_by(col(AnnouncementPost.id))
     ).all()
     found: list[tuple[str, str]] = []
     for post_id in post_ids:
         for row in session.exec(
-            select(Delivery).where(
+            select(Delivery)
+            .where(
                 col(Delivery.idempotency_key).startswith(f"ann:post:{post_id}:"),
                 col(Delivery.ts).is_not(None),
             )
+            .order_by(col(Delivery.id))
         ).all():
             found.append((row.channel or row.target, row.ts or ""))
     return found
 
 
-def valid_zone(name: str) -> bool:
-    """An IANA zone Commons can use."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting an announcement's posted messages did, message by message."""
+
+    announcement_id: int
+    deleted: int = 0
+    already_gone: int = 0
+    # (channel, Slack's error) of each message that could not be deleted.
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+def deletion_text(deletion: Deletion) -> str:
+    """What the author is told after the deletes: what went, what was gone, what is left."""
+    parts = [f":wastebasket: Announcement #{deletion.announcement_id} is cancelled."]
+    if deletion.deleted:
+        parts.append(f"Deleted {counted(deletion.deleted, 'posted message')}.")
+    if deletion.already_gone:
+        was = "was" if deletion.already_gone == 1 else "were"
+        parts.append(f"{counted(deletion.already_gone, 'message')} {was} already gone.")
+    if deletion.failed:
+        where = ", ".join(
+            f"<#{channel}> ({escape(error)})" for channel, error in deletion.failed[:10]
+        )
+        parts.append(
+            f"{counted(len(deletion.failed), 'message')} could not be deleted: {where}. "
+            f"Delete {'it' if len(deletion.failed) == 1 else 'them'} in Slack, or run "
+            f"`/announce delete {deletion.announcement_id}` again later."
+        )
+    if not (deletion.deleted or deletion.already_gone or deletion.failed):
+        parts.append("It had no posted messages to delete.")
+    return " ".join(parts)

@@ -16,6 +16,7 @@ import digests.listeners
 import directory.listeners
 import helpdesk.listeners
 import surveys.listeners
+import townhalls.listeners
 from bot import inbound, screen
 from bot.errors import DomainError
 from bot.interaction import Failure, Wiring, describe, failure_text
@@ -32,6 +33,7 @@ FEATURES: tuple[Callable[[Wiring], None], ...] = (
     surveys.listeners.register,
     helpdesk.listeners.register,
     digests.listeners.register,
+    townhalls.listeners.register,
     bot.listeners.register,
 )
 

@@ -10,6 +10,7 @@ import digests.models  # noqa: F401
 import directory.models  # noqa: F401
 import helpdesk.models  # noqa: F401
 import surveys.models  # noqa: F401
+import townhalls.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

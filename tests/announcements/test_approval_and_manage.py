@@ -166,6 +166,6 @@ def test_an_unsent_posting_is_withdrawn_by_cancel(harness: Harness) -> None:
 
     run_due(store=harness.store, clock=harness.clock, handlers=harness.services.schedule_handlers)
     said = str(harness.slash("alice", "/announce", "cancel 1").body)
-    assert "1 unsent message(s) cancelled" in said
+    assert "1 unsent message cancelled" in said
     harness.run_due()
     assert harness.messages("C0GENERAL") == []

@@ -206,7 +206,8 @@ def test_a_manager_cannot_save_templates(harness: Harness) -> None:
         ann_save_as="Mine",
     )
     assert isinstance(ack.body, dict)
-    assert "Only communications staff" in ack.body["errors"]["ann_save_as"]
+    # A manager's form has no "Save as" field: the refusal shows on the message field.
+    assert "Only communications staff" in ack.body["errors"]["ann_body"]
 
 
 def test_monthly_on_the_second_tuesday_in_the_authors_zone(harness: Harness) -> None:

@@ -117,7 +117,7 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(sqlite_url: str) 
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(store: Store) -> None:
-    for feature in ("directory", "announcements", "surveys", "helpdesk", "digests"):
+    for feature in ("directory", "announcements", "townhalls", "surveys", "helpdesk", "digests"):
         importlib.import_module(f"{feature}.models")  # every table, as migrations/env.py sees them
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": False})

@@ -2,47 +2,57 @@
 ranked list before the start, and the follow-up in the notice's thread.
 
 Who may host: whoever may announce in every chosen channel (directory.service.may_post_to).
-Anonymous questions are stored without any user id. Posting goes through the outbox, timing
-through the scheduler; Block Kit comes from a `TownHallRenderer` (announcements.blocks).
+Anonymous questions are stored without any user id. A town hall announced only in private
+channels is seen, asked and upvoted only by those channels' members (and its host): membership is
+Slack's, asked through a `ChannelMembers` the caller passes. Posting goes through the outbox,
+timing through the scheduler; Block Kit comes from a `TownHallRenderer` (townhalls.blocks). Field
+errors are keyed by the domain's names (`title`, `date`, `channels`, `question`, ...).
 """
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from announcements.models import Question, TownHall, Upvote
-from announcements.service import Instant, Policy, valid_zone, zone_of
+from announcements.service import ChannelMembers, Instant, Policy, counted, may_see
 from bot import delivery, schedules
+from bot.args import parse_date, parse_time, parse_zone
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
-from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
+from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Campaign, Schedule
 from bot.mrkdwn import Mrkdwn, escape, user_text
 from directory import service as directory
 from directory.models import Role
+from townhalls.models import Question, TownHall, Upvote
 
+# The schedule kinds stored schedules carry: never rename them.
 REMIND_KIND = "townhall.remind"
 QUESTIONS_KIND = "townhall.questions"
 REMINDER_CHOICES = {"1440": "1 day before", "60": "1 hour before", "15": "15 minutes before"}
 DEFAULT_REMINDERS = (1440, 60)
 # The host gets the ranked questions this long before the start.
 QUESTIONS_LEAD = timedelta(minutes=15)
+MAX_TITLE = 150
 MAX_QUESTION = 500
 MAX_AGENDA = 2500
 MAX_PLACE = 500
 MAX_FOLLOWUP = 2800
+_MINUTES = re.compile(r"[0-9]{1,4}")
+T = TypeVar("T")
+HIDDEN = "There is no town hall #{id} you can see; `/townhall list` shows the ones coming up."
 
 
 @dataclass(frozen=True)
 class TownHallInput:
-    """The /townhall modal's values as plain strings (names are its block ids)."""
+    """What the host filled in, as plain strings (names are the form's domain fields)."""
 
     title: str = ""
     date: str = ""
@@ -81,6 +91,14 @@ class RankedQuestion:
     author_id: str | None
 
 
+@dataclass(frozen=True)
+class Upvoted:
+    """What an upvote did: whether it counted, and the town hall the question is for."""
+
+    counted: bool
+    townhall_id: int
+
+
 class TownHallRenderer(Protocol):
     """Builds the Block Kit (as dicts) of town-hall messages."""
 
@@ -99,7 +117,8 @@ class TownHallRenderer(Protocol):
         ...
 
 
-def _channels(townhall: TownHall) -> list[str]:
+def channels_of(townhall: TownHall) -> list[str]:
+    """The channels the notice went to."""
     return list(json.loads(townhall.channels))
 
 
@@ -126,9 +145,68 @@ def view_of(session: Session, townhall: TownHall) -> TownHallView:
     )
 
 
+# -- who may ---------------------------------------------------------------------------------
+
+
+def _role(session: Session, policy: Policy, user_id: str) -> Role:
+    return directory.role_of(session=session, admins=policy.admins, user_id=user_id)[0]
+
+
+def require_host(*, session: Session, policy: Policy, user_id: str) -> Role:
+    """Raise unless the person may announce a town hall (managers, comms, admins).
+
+    Raises:
+        PermissionDenied: members, told what they can do instead.
+    """
+    role = _role(session, policy, user_id)
+    if role is Role.MEMBER:
+        raise PermissionDenied(
+            "Town halls are announced by managers and communications staff. Ask your manager to "
+            "hold one, or an admin to change your role with `/commons role`. Anyone can ask and "
+            "upvote questions under a town hall's notice."
+        )
+    return role
+
+
+def visible(*, session: Session, members: ChannelMembers, townhall: TownHall, user_id: str) -> bool:
+    """True when the person may see the town hall: it went to a public channel, they are in one
+    of its private channels, or they host it."""
+    if townhall.host_id == user_id:
+        return True
+    return may_see(
+        session=session, members=members, channel_ids=channels_of(townhall), user_id=user_id
+    )
+
+
+def _visible_or_hidden(
+    session: Session, members: ChannelMembers, townhall_id: int, user_id: str
+) -> TownHall:
+    townhall = session.get(TownHall, townhall_id)
+    if townhall is None or not visible(
+        session=session, members=members, townhall=townhall, user_id=user_id
+    ):
+        # The same answer for "none" and "not yours to see": a private one's id reveals nothing.
+        raise NotFound(HIDDEN.format(id=townhall_id))
+    return townhall
+
+
+def require_visible(
+    *, session: Session, members: ChannelMembers, townhall_id: int, user_id: str
+) -> TownHallView:
+    """A town hall the person may see, for display.
+
+    Raises:
+        NotFound: no such town hall, or one only in private channels the person is not in.
+    """
+    return view_of(session, _visible_or_hidden(session, members, townhall_id, user_id))
+
+
 def default_zone(*, session: Session, user_id: str) -> str:
     """The zone the modal starts with: the host's."""
-    return zone_of(session, user_id)
+    return directory.zone_of(session=session, user_id=user_id, default="UTC")
+
+
+# -- creating ----------------------------------------------------------------------------------
 
 
 def _campaign(session: Session, clock: Clock, townhall: TownHall) -> str:
@@ -144,6 +222,107 @@ def _campaign(session: Session, clock: Clock, townhall: TownHall) -> str:
     return campaign
 
 
+def _checked(errors: dict[str, str], field: str, parse: Callable[[str], T], text: str) -> T | None:
+    """`parse(text)`, or None with its refusal noted under `field`."""
+    try:
+        return parse(text)
+    except DomainError as error:
+        errors[field] = error.message
+        return None
+
+
+def _start(
+    session: Session, clock: Clock, host_id: str, data: TownHallInput, errors: dict[str, str]
+) -> tuple[datetime | None, str]:
+    zone = (
+        _checked(
+            errors,
+            "zone",
+            parse_zone,
+            data.zone.strip() or default_zone(session=session, user_id=host_id),
+        )
+        or "UTC"
+    )
+    if not data.date.strip():
+        errors["date"] = "Pick the day of the town hall."
+    if not data.time.strip():
+        errors["time"] = "Pick the start time (HH:MM)."
+    day = _checked(errors, "date", parse_date, data.date) if data.date.strip() else None
+    at = _checked(errors, "time", parse_time, data.time) if data.time.strip() else None
+    if day is None or at is None:
+        return None, zone
+    starts_at = datetime.combine(day, at, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    if starts_at <= clock.now():
+        errors["time"] = "That time has passed: pick a start in the future."
+    return starts_at, zone
+
+
+def _channels(
+    session: Session,
+    policy: Policy,
+    host_id: str,
+    references: Sequence[str],
+    errors: dict[str, str],
+) -> list[str]:
+    channels: list[str] = []
+    for reference in references:
+        try:
+            channel = directory.find_channel(session=session, reference=reference)
+            directory.may_post_to(
+                session=session, admins=policy.admins, user_id=host_id, channel_id=channel.slack_id
+            )
+        except (NotFound, PermissionDenied) as error:
+            errors["channels"] = error.message
+            return channels
+        if channel.slack_id not in channels:
+            channels.append(channel.slack_id)
+    if not channels:
+        errors["channels"] = "Pick at least one channel for the notice."
+    return channels
+
+
+def _reminders(data: TownHallInput, errors: dict[str, str]) -> list[int]:
+    values = [str(m) for m in DEFAULT_REMINDERS] if data.reminders is None else data.reminders
+    reminders: list[int] = []
+    for value in values:
+        if value.strip() not in REMINDER_CHOICES:
+            errors["reminders"] = "Reminders are 1440 (a day), 60 or 15 minutes before."
+            return reminders
+        reminders.append(int(value.strip()))
+    return sorted(set(reminders), reverse=True)
+
+
+def _validate(
+    session: Session, clock: Clock, policy: Policy, host_id: str, data: TownHallInput
+) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    title = data.title.strip()
+    if not title:
+        errors["title"] = "Give the town hall a title."
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"The title is too long: at most {MAX_TITLE} characters."
+    starts_at, zone = _start(session, clock, host_id, data, errors)
+    duration = data.duration.strip() or "60"
+    if not _MINUTES.fullmatch(duration) or not 5 <= int(duration) <= 480:
+        errors["duration"] = "The duration is 5 to 480 minutes."
+    place, agenda = data.place.strip(), data.agenda.strip()
+    if len(place) > MAX_PLACE:
+        errors["place"] = f"The place or link is at most {MAX_PLACE} characters."
+    if len(agenda) > MAX_AGENDA:
+        errors["agenda"] = f"The agenda is at most {MAX_AGENDA:,} characters."
+    values = {
+        "title": title,
+        "starts_at": starts_at,
+        "zone": zone,
+        "duration": int(duration) if "duration" not in errors else 60,
+        "place": place,
+        "agenda": agenda,
+        "channels": _channels(session, policy, host_id, data.channels, errors),
+        "reminders": _reminders(data, errors),
+    }
+    return values, errors
+
+
 def create(
     *,
     session: Session,
@@ -157,87 +336,38 @@ def create(
 
     Raises:
         PermissionDenied: the host may not announce (members).
-        FieldErrors: each wrong field, by modal block id.
+        FieldErrors: each wrong field, by domain field name.
     """
-    role = directory.role_of(session=session, admins=policy.admins, user_id=host_id)[0]
-    if role is Role.MEMBER:
-        raise PermissionDenied(
-            "Town halls are run by managers and communications staff. Ask your manager, or an "
-            "admin to change your role with `/commons role`."
-        )
-    errors: dict[str, str] = {}
-    title = data.title.strip()
-    if not title:
-        errors["th_title"] = "Give the town hall a title."
-    elif len(title) > 150:
-        errors["th_title"] = "The title is too long: at most 150 characters."
-    zone = data.zone.strip() or zone_of(session, host_id)
-    if not valid_zone(zone):
-        errors["th_zone"] = f"`{zone}` is not a time zone; use a name like Europe/Berlin."
-        zone = "UTC"
-    starts_at: datetime | None = None
-    try:
-        day = date.fromisoformat(data.date.strip())
-    except ValueError:
-        errors["th_date"] = "Pick the day of the town hall."
-        day = None
-    try:
-        at = time.fromisoformat(data.time.strip())
-    except ValueError:
-        errors["th_time"] = "Pick the start time (HH:MM)."
-        at = None
-    if day is not None and at is not None:
-        starts_at = datetime.combine(day, at, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-        if starts_at <= clock.now():
-            errors["th_time"] = "That time has passed: pick a start in the future."
-    duration_text = data.duration.strip() or "60"
-    if not duration_text.isdigit() or not 5 <= int(duration_text) <= 480:
-        errors["th_duration"] = "The duration is 5 to 480 minutes."
-    place, agenda = data.place.strip(), data.agenda.strip()
-    if len(place) > MAX_PLACE:
-        errors["th_place"] = f"The place or link is at most {MAX_PLACE} characters."
-    if len(agenda) > MAX_AGENDA:
-        errors["th_agenda"] = f"The agenda is at most {MAX_AGENDA:,} characters."
-    channels: list[str] = []
-    for reference in data.channels:
-        try:
-            channel = directory.find_channel(session=session, reference=reference)
-            directory.may_post_to(
-                session=session, admins=policy.admins, user_id=host_id, channel_id=channel.slack_id
-            )
-        except (NotFound, PermissionDenied) as error:
-            errors["th_channels"] = error.message
-            break
-        if channel.slack_id not in channels:
-            channels.append(channel.slack_id)
-    if not channels and "th_channels" not in errors:
-        errors["th_channels"] = "Pick at least one channel for the notice."
-    reminder_values = (
-        [str(m) for m in DEFAULT_REMINDERS] if data.reminders is None else list(data.reminders)
-    )
-    reminders: list[int] = []
-    for value in reminder_values:
-        if value.strip() not in REMINDER_CHOICES:
-            errors["th_reminders"] = "Reminders are 1440 (a day), 60 or 15 minutes before."
-            break
-        reminders.append(int(value))
-    if errors or starts_at is None:
-        raise FieldErrors(errors)
+    role = require_host(session=session, policy=policy, user_id=host_id)
+    values, errors = _validate(session, clock, policy, host_id, data)
+    if errors or values["starts_at"] is None:
+        raise FieldErrors(errors or {"date": "Pick the day and start of the town hall."})
     townhall = TownHall(
         host_id=host_id,
-        title=title,
-        starts_at=starts_at,
-        timezone=zone,
-        duration_minutes=int(duration_text),
-        place=place,
-        agenda=agenda,
-        channels=json.dumps(channels),
-        reminders=json.dumps(sorted(set(reminders), reverse=True)),
+        title=values["title"],
+        starts_at=values["starts_at"],
+        timezone=values["zone"],
+        duration_minutes=values["duration"],
+        place=values["place"],
+        agenda=values["agenda"],
+        channels=json.dumps(values["channels"]),
+        reminders=json.dumps(values["reminders"]),
         may_notify_everyone=role in (Role.ADMIN, Role.COMMS),
         created_at=clock.now(),
     )
     session.add(townhall)
     session.flush()
+    _announce(session, clock, renderer, townhall, values["reminders"])
+    return townhall
+
+
+def _announce(
+    session: Session,
+    clock: Clock,
+    renderer: TownHallRenderer,
+    townhall: TownHall,
+    reminders: list[int],
+) -> None:
     campaign = _campaign(session, clock, townhall)
     blocks = renderer.townhall_notice(view_of(session, townhall))
     delivery.enqueue(
@@ -247,16 +377,16 @@ def create(
         messages=[
             OutboundMessage(
                 target=channel_id,
-                text=f"Town hall: {escape(title)}",
+                text=f"Town hall: {escape(townhall.title)}",
                 blocks=blocks,
                 idempotency_key=notice_key(townhall.id or 0, channel_id),
             )
-            for channel_id in channels
+            for channel_id in channels_of(townhall)
         ],
     )
     now = clock.now()
-    for minutes in set(reminders):
-        at_instant = starts_at - timedelta(minutes=minutes)
+    for minutes in reminders:
+        at_instant = townhall.starts_at - timedelta(minutes=minutes)
         if at_instant > now:
             schedules.schedule_once(
                 session=session,
@@ -264,39 +394,26 @@ def create(
                 kind=REMIND_KIND,
                 ref_id=f"{townhall.id}:{minutes}",
                 at=at_instant,
-                owner_user_id=host_id,
+                owner_user_id=townhall.host_id,
             )
     schedules.schedule_once(
         session=session,
         clock=Instant(now),
         kind=QUESTIONS_KIND,
         ref_id=str(townhall.id),
-        at=max(now, starts_at - QUESTIONS_LEAD),
-        owner_user_id=host_id,
+        at=max(now, townhall.starts_at - QUESTIONS_LEAD),
+        owner_user_id=townhall.host_id,
     )
-    return townhall
 
 
-def _open(session: Session, townhall_id: int) -> TownHall:
-    townhall = session.get(TownHall, townhall_id)
-    if townhall is None:
-        raise NotFound(f"There is no town hall #{townhall_id}.")
-    return townhall
-
-
-def get_view(*, session: Session, townhall_id: int) -> TownHallView:
-    """A town hall for display.
-
-    Raises:
-        NotFound: no such town hall.
-    """
-    return view_of(session, _open(session, townhall_id))
+# -- questions and votes -----------------------------------------------------------------------
 
 
 def ask(
     *,
     session: Session,
     clock: Clock,
+    members: ChannelMembers,
     townhall_id: int,
     user_id: str,
     text: str,
@@ -305,20 +422,20 @@ def ask(
     """Add a question; an anonymous one is stored without the asker's id.
 
     Raises:
-        NotFound: no such town hall.
+        NotFound: no such town hall, or one the person cannot see (private channels).
         FieldErrors: an empty or too long question.
         InvalidInput: the town hall is over or cancelled.
     """
-    townhall = _open(session, townhall_id)
+    townhall = _visible_or_hidden(session, members, townhall_id, user_id)
     if townhall.state == "cancelled":
         raise InvalidInput("That town hall was cancelled.")
     if clock.now() >= townhall.starts_at + timedelta(minutes=townhall.duration_minutes):
         raise InvalidInput("That town hall is over; questions are closed.")
     body = text.strip()
     if not body:
-        raise FieldErrors({"th_question": "Write your question."})
+        raise FieldErrors({"question": "Write your question."})
     if len(body) > MAX_QUESTION:
-        raise FieldErrors({"th_question": f"Keep it under {MAX_QUESTION} characters."})
+        raise FieldErrors({"question": f"Keep it under {MAX_QUESTION} characters."})
     question = Question(
         townhall_id=townhall_id,
         author_id=None if anonymous else user_id,
@@ -330,16 +447,36 @@ def ask(
     return question
 
 
-def upvote(*, session: Session, question_id: int, user_id: str) -> bool:
-    """One vote per person per question; a second one changes nothing. True when it counted.
-
-    Raises:
-        NotFound: no such question.
-        InvalidInput: one's own (named) question.
-    """
+def _question(
+    session: Session, members: ChannelMembers, question_id: int, user_id: str
+) -> tuple[Question, TownHall]:
     question = session.get(Question, question_id)
     if question is None:
-        raise NotFound("That question no longer exists.")
+        raise NotFound("That question no longer exists; close the list and open it again.")
+    return question, _visible_or_hidden(session, members, question.townhall_id, user_id)
+
+
+def require_question_visible(
+    *, session: Session, members: ChannelMembers, question_id: int, user_id: str
+) -> int:
+    """The town hall of a question the person may see (and so upvote).
+
+    Raises:
+        NotFound: no such question, or one of a town hall the person cannot see.
+    """
+    return _question(session, members, question_id, user_id)[1].id or 0
+
+
+def upvote(*, session: Session, members: ChannelMembers, question_id: int, user_id: str) -> Upvoted:
+    """One vote per person per question; a second one changes nothing.
+
+    Raises:
+        NotFound: no such question, or one of a town hall the person cannot see.
+        InvalidInput: one's own (named) question; a cancelled town hall.
+    """
+    question, townhall = _question(session, members, question_id, user_id)
+    if townhall.state == "cancelled":
+        raise InvalidInput("That town hall was cancelled; its questions are closed.")
     if question.author_id == user_id:
         raise InvalidInput("That is your own question; upvote other people's.")
     insert = (
@@ -352,16 +489,15 @@ def upvote(*, session: Session, question_id: int, user_id: str) -> bool:
         .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
         .returning(col(Upvote.user_id))
     ).first()
-    if inserted is None:
-        return False
-    session.execute(
-        update(Question).where(col(Question.id) == question_id).values(votes=Question.votes + 1)
-    )
-    return True
+    if inserted is not None:
+        session.execute(
+            update(Question).where(col(Question.id) == question_id).values(votes=Question.votes + 1)
+        )
+    return Upvoted(counted=inserted is not None, townhall_id=question.townhall_id)
 
 
 def ranked(*, session: Session, townhall_id: int, limit: int = 40) -> list[RankedQuestion]:
-    """Questions by votes, then oldest first."""
+    """Questions by votes, then oldest first (callers check who may see them)."""
     rows = session.exec(
         select(Question)
         .where(Question.townhall_id == townhall_id)
@@ -377,6 +513,23 @@ def ranked(*, session: Session, townhall_id: int, limit: int = 40) -> list[Ranke
         )
         for q in rows
     ]
+
+
+def questions(
+    *, session: Session, members: ChannelMembers, townhall_id: int, user_id: str
+) -> tuple[TownHallView, list[RankedQuestion]]:
+    """A town hall and its questions, most voted first, for someone who may see them.
+
+    Raises:
+        NotFound: no such town hall, or one the person cannot see.
+    """
+    shown = require_visible(
+        session=session, members=members, townhall_id=townhall_id, user_id=user_id
+    )
+    return shown, ranked(session=session, townhall_id=townhall_id)
+
+
+# -- what the schedule handlers do -------------------------------------------------------------
 
 
 def send_reminder(
@@ -400,7 +553,7 @@ def send_reminder(
                 blocks=blocks,
                 idempotency_key=f"th:{townhall.id}:remind:{minutes}:{channel_id}",
             )
-            for channel_id in _channels(townhall)
+            for channel_id in channels_of(townhall)
         ],
     )
 
@@ -413,7 +566,7 @@ def send_questions(
     if townhall is None or townhall.state != "scheduled":
         return
     campaign = _campaign(session, clock, townhall)
-    questions = ranked(session=session, townhall_id=townhall_id)
+    ranked_questions = ranked(session=session, townhall_id=townhall_id)
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -421,17 +574,30 @@ def send_questions(
         messages=[
             OutboundMessage(
                 target=townhall.host_id,
-                text=f"Questions for your town hall “{escape(townhall.title)}” ({len(questions)})",
-                blocks=renderer.townhall_questions(view_of(session, townhall), questions),
+                text=f"Questions for your town hall “{escape(townhall.title)}” "
+                f"({counted(len(ranked_questions), 'question')})",
+                blocks=renderer.townhall_questions(view_of(session, townhall), ranked_questions),
                 idempotency_key=f"th:{townhall_id}:questions",
             )
         ],
     )
 
 
+# -- the host's commands -----------------------------------------------------------------------
+
+
+def _open(session: Session, townhall_id: int) -> TownHall:
+    townhall = session.get(TownHall, townhall_id)
+    if townhall is None:
+        raise NotFound(HIDDEN.format(id=townhall_id))
+    return townhall
+
+
 def _host_or_comms(session: Session, policy: Policy, user_id: str, townhall: TownHall) -> None:
-    role = directory.role_of(session=session, admins=policy.admins, user_id=user_id)[0]
-    if townhall.host_id != user_id and role not in (Role.ADMIN, Role.COMMS):
+    if townhall.host_id != user_id and _role(session, policy, user_id) not in (
+        Role.ADMIN,
+        Role.COMMS,
+    ):
         raise PermissionDenied(
             f"Town hall #{townhall.id} is <@{townhall.host_id}>'s; only the host, communications "
             "staff and admins can do that."
@@ -464,7 +630,7 @@ def followup(
     session.add(townhall)
     allowed = townhall.may_notify_everyone
     campaign = _campaign(session, clock, townhall)
-    channels = _channels(townhall)
+    channels = channels_of(townhall)
     delivery.enqueue(
         session=session,
         clock=clock,
@@ -521,16 +687,23 @@ def cancel(
                 idempotency_key=f"th:{townhall_id}:cancelled:{channel_id}",
                 parent_key=notice_key(townhall_id, channel_id),
             )
-            for channel_id in _channels(townhall)
+            for channel_id in channels_of(townhall)
         ],
     )
     return f":no_entry_sign: Town hall #{townhall_id} is cancelled; its threads say so."
 
 
-def upcoming(*, session: Session, clock: Clock) -> list[TownHall]:
-    """Town halls that have not ended yet, soonest first."""
+def upcoming(
+    *, session: Session, clock: Clock, members: ChannelMembers, user_id: str
+) -> list[TownHall]:
+    """Town halls that have not ended yet and that the person may see, soonest first."""
     rows = session.exec(
         select(TownHall).where(TownHall.state == "scheduled").order_by(col(TownHall.starts_at))
     ).all()
     now = clock.now()
-    return [t for t in rows if t.starts_at + timedelta(minutes=t.duration_minutes) > now][:30]
+    return [
+        t
+        for t in rows
+        if t.starts_at + timedelta(minutes=t.duration_minutes) > now
+        and visible(session=session, members=members, townhall=t, user_id=user_id)
+    ][:30]

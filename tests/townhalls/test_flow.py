@@ -2,49 +2,20 @@
 host's ranked DM, the follow-up in the notice's thread."""
 
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import select
 
-from announcements import blocks
-from announcements.models import Question, Upvote
-from tests.announcements.support import fields, modal, set_role, text_of
+from tests.announcements.support import modal, set_role, text_of
 from tests.harness import Harness
 from tests.support import wait_until
-
-
-def _create(h: Harness, who: str = "frank", **changes: Any) -> Any:
-    h.slash(who, "/townhall")
-    view = modal(h, who, blocks.TOWNHALL_CALLBACK)
-    values = {
-        "th_title": "Q4 engineering town hall",
-        "th_date": "2026-11-26",
-        "th_time": "15:00",
-        "th_zone": "Europe/Berlin",
-        "th_duration": "60",
-        "th_place": "https://meet.example.com/q4",
-        "th_agenda": "Roadmap <!channel>, hiring",
-        "th_channels": ["C0ENGHELP"],
-        "th_reminders": ["1440", "60"],
-        **changes,
-    }
-    return h.submit(who, view.id, fields(**values))
-
-
-def _ask(h: Harness, who: str, notice_ts: str, text: str, anonymous: bool) -> None:
-    h.click(who, blocks.ASK_ACTION, channel_id="C0ENGHELP", message_ts=notice_ts)
-    view = modal(h, who, blocks.ASK_CALLBACK)
-    values: dict[str, Any] = {"th_question": {"value": {"value": text}}}
-    if anonymous:
-        values["th_anonymous"] = {"value": {"selected_options": [{"value": "yes"}]}}
-    ack = h.submit(who, view.id, values)
-    assert isinstance(ack.body, dict), ack.body
-    assert ack.body.get("response_action") == "update", ack.body
+from tests.townhalls.support import ask, create
+from townhalls import blocks
+from townhalls.models import Question, Upvote
 
 
 def test_a_town_hall_from_notice_to_follow_up(harness: Harness) -> None:
     set_role(harness, "frank", "manager")
-    ack = _create(harness)
+    ack = create(harness)
     assert "is announced" in str(ack.body)
     harness.run_due()
     [notice] = harness.messages("C0ENGHELP")
@@ -54,8 +25,8 @@ def test_a_town_hall_from_notice_to_follow_up(harness: Harness) -> None:
     assert "<!channel>" not in shown  # a manager's agenda notifies nobody
     assert "Thu 26 Nov 2026, 15:00 CET" in shown  # the fallback names the host's zone
 
-    _ask(harness, "grace", notice.ts, "Will we hire in Tokyo?", anonymous=True)
-    _ask(harness, "ivan", notice.ts, "When is the freeze?", anonymous=False)
+    ask(harness, "grace", "C0ENGHELP", notice, "Will we hire in Tokyo?", anonymous=True)
+    ask(harness, "ivan", "C0ENGHELP", notice, "When is the freeze?", anonymous=False)
     with harness.store.unit_of_work(write=False) as session:
         rows = session.exec(select(Question).order_by(Question.id)).all()  # type: ignore[arg-type]
     assert [r.author_id for r in rows] == [None, "U0IVAN"]  # no id stored for the anonymous one
@@ -113,16 +84,16 @@ def test_a_town_hall_from_notice_to_follow_up(harness: Harness) -> None:
 def test_town_hall_modal_errors_and_refusals(harness: Harness) -> None:
     assert "managers" in str(harness.slash("bob", "/townhall").body)
     set_role(harness, "frank", "manager")
-    errors = _create(harness, th_time="07:00", th_date="2026-11-24", th_channels=["C0GENERAL"]).body
+    errors = create(harness, th_time="07:00", th_date="2026-11-24", th_channels=["C0GENERAL"]).body
     assert errors["response_action"] == "errors"
     assert "has passed" in errors["errors"]["th_time"]
     assert "As a manager" in errors["errors"]["th_channels"]
-    bad_zone = _create(harness, th_zone="Mars/Olympus").body
+    bad_zone = create(harness, th_zone="Mars/Olympus").body
     assert "not a time zone" in bad_zone["errors"]["th_zone"]
 
 
 def test_a_cancelled_town_hall_sends_no_reminders(harness: Harness) -> None:
-    ack = _create(harness, "alice", th_channels=["C0GENERAL"])
+    ack = create(harness, "alice", th_channels=["C0GENERAL"])
     assert "is announced" in str(ack.body)
     harness.run_due()
     said = str(harness.slash("alice", "/townhall", "cancel 1").body)
