@@ -122,6 +122,9 @@ def _acknowledge_view(interaction: Interaction, ack: Ack, shown: Result) -> None
     errors = _view_errors(interaction, shown, present)
     if errors:
         ack(response_action="errors", errors=errors)
+    elif isinstance(shown, Refusal | Failure | FormErrors):
+        # A view with no input to put the error under (a preview, a confirmation): say it there.
+        ack(response_action="update", view=done_view("Not done", _whole_text(shown)))
     elif isinstance(shown, UpdateModal):
         ack(response_action="update", view=shown.view)
     elif isinstance(shown, PushModal):
@@ -130,6 +133,14 @@ def _acknowledge_view(interaction: Interaction, ack: Ack, shown: Result) -> None
         ack(response_action="update", view=done_view(shown.title, shown.text))
     else:
         ack()
+
+
+def _whole_text(shown: Refusal | Failure | FormErrors) -> str:
+    if isinstance(shown, Failure):
+        return failure_text(shown)
+    if isinstance(shown, Refusal):
+        return " ".join(shown.errors.values()) if shown.errors else shown.message
+    return " ".join(shown.errors.values())
 
 
 def _view_errors(interaction: Interaction, shown: Result, present: list[str]) -> dict[str, str]:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CommandHelp:
-    """One slash command as the help text presents it."""
+    """One slash command as the overview presents it (each command's own help, from its verb
+    table, lists all its usage lines)."""
 
     name: str
     summary: str
@@ -20,12 +21,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "rhythm, and track who has read a must-read.",
         usage=(
             "/announce",
-            "/announce list",
-            "/announce edit <id>",
-            "/announce cancel <id>",
-            "/announce delete <id>",
-            "/announce stats <id>",
-            "/announce config threshold <people> | approvals #channel",
+            "/announce help",
         ),
         available=True,
     ),
@@ -35,9 +31,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "by votes for the host.",
         usage=(
             "/townhall",
-            "/townhall list",
-            "/townhall followup <id> <text>",
-            "/townhall cancel <id>",
+            "/townhall help",
         ),
         available=True,
     ),
@@ -46,12 +40,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         summary="Run anonymous eNPS and engagement pulse surveys by DM, and see results and trends.",
         usage=(
             "/pulse",
-            "/pulse list",
-            "/pulse results <id>",
-            "/pulse export <id>",
-            "/pulse close <id>",
-            "/pulse pause <id>",
-            "/pulse resume <id>",
+            "/pulse help",
         ),
         available=True,
     ),
@@ -61,10 +50,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "thread with an owner, a status and a response time.",
         usage=(
             "/request it My laptop will not start",
-            "/request",
-            "/request list",
-            "/request queue <desk>",
-            "/request stats <desk>",
+            "/request help",
         ),
         available=True,
     ),

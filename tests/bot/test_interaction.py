@@ -80,7 +80,12 @@ def _click(i: Interaction) -> Outcome:
     raise DomainError("You may not press this.")
 
 
+def _refuse_confirm(i: Interaction) -> Outcome:
+    raise DomainError("That announcement was sent already.")
+
+
 def _test_feature(wire: Wiring) -> None:
+    wire.view("test.confirm", _refuse_confirm)
     wire.command("/count", _count)
     wire.command("/form", _open_form)
     wire.view(FORM, _submitted)
@@ -318,3 +323,15 @@ def test_a_socket_mode_envelope_delivered_twice_is_handled_once(
         assert wait_until(lambda: calls == ["9", "9"])
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+
+
+def test_a_refusal_on_a_form_without_inputs_is_shown_in_the_form(driver: Driver) -> None:
+    payload = {
+        "type": "view_submission",
+        "user": {"id": ALICE},
+        "view": {"id": "V0C", "type": "modal", "callback_id": "test.confirm", "blocks": []},
+    }
+    ack = driver.send_raw(_payload(payload), FORM_TYPE)
+    assert isinstance(ack.body, dict)
+    assert ack.body["response_action"] == "update"
+    assert "That announcement was sent already." in json.dumps(ack.body["view"])
