@@ -1,6 +1,6 @@
-"""Block Kit of the help desks: the request's parent message, the rating prompt, the modals."""
+"""Block Kit of the help desks: the request's parent message, the rating prompt, the modals and
+their form descriptions."""
 
-import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -23,9 +23,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.forms import Form, FormField, FormValues
 from bot.mrkdwn import Mrkdwn, user_text
 from helpdesk.models import Priority, Status
-from helpdesk.service import DeskInfo, RequestView
+from helpdesk.service import DeskForm, DeskInfo, RequestForm, RequestView
 
 # Action ids (buttons and menus) and callback ids (modals, shortcut).
 CLAIM = "helpdesk.claim"
@@ -46,6 +47,25 @@ PRIORITY_BLOCK, CATEGORY_BLOCK, COMMENT_BLOCK = "priority", "category", "comment
 # Block ids of the desk set-up form: "desk_" + a field of service.DeskForm.
 DESK_FIELDS = ("key", "name", "channel", "usergroup", "days", "start", "end", "zone")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+# What each modal's fields are called in the domain, and where they are.
+REQUEST_FORM = Form(
+    REQUEST_MODAL,
+    fields=(
+        FormField("desk", DESK_BLOCK),
+        FormField("summary", SUMMARY_BLOCK),
+        FormField("details", DETAILS_BLOCK),
+        FormField("priority", PRIORITY_BLOCK),
+        FormField("category", CATEGORY_BLOCK),
+    ),
+    default="summary",
+)
+COMMENT_FORM = Form(COMMENT_MODAL, fields=(FormField("comment", COMMENT_BLOCK),), default="comment")
+DESK_FORM = Form(
+    DESK_MODAL,
+    fields=tuple(FormField(name, f"desk_{name}") for name in DESK_FIELDS),
+    default="key",
+)
 
 STATUS_EMOJI: dict[str, str] = {
     Status.OPEN: ":large_blue_circle:",
@@ -86,10 +106,15 @@ def parent_blocks(view: RequestView) -> list[dict[str, Any]]:
     if view.details:
         details = user_text(view.details[:2500], may_notify_everyone=False)
         text += f"\n{details}"
+    source = (
+        f"From <@{view.requester_id}>"
+        if view.opened_by == view.requester_id
+        else f"Filed by <@{view.opened_by}> on behalf of <@{view.requester_id}>"
+    )
     facts = [
         f"{STATUS_EMOJI.get(view.status, '')} *{view.status_label}*",
         f"Priority: {view.priority}",
-        f"From <@{view.requester_id}>",
+        source,
         f"Assignee: <@{view.assignee_id}>" if view.assignee_id else "Nobody has taken it yet",
         f"Opened {_date(view.created_at.timestamp(), view.created_at.strftime('%Y-%m-%d %H:%M UTC'))}",
     ]
@@ -186,9 +211,10 @@ def request_modal(
     *,
     summary: str = "",
     details: str = "",
-    metadata: dict[str, str] | None = None,
+    private_metadata: str,
 ) -> dict[str, Any]:
-    """The form to open a request (also for "Turn into a request", prefilled)."""
+    """The form to open a request (also for "Turn into a request", prefilled). Its fields are
+    REQUEST_FORM's; `private_metadata` is sealed by the caller."""
     categories = [_option(f"{d.name}: {c}", f"{d.key}:{c}") for d in desks for c in d.categories][
         :100
     ]
@@ -248,20 +274,35 @@ def request_modal(
         title="New request",
         submit="Open request",
         close="Cancel",
-        private_metadata=json.dumps(metadata or {})[:3000],
+        private_metadata=private_metadata,
         blocks=blocks,
     ).to_dict()
 
 
-def comment_modal(request_id: int) -> dict[str, Any]:
-    """The form for a comment on a rating."""
+def read_request_form(submitted: FormValues) -> RequestForm:
+    """The request form as the domain sees it (a category option is `<desk key>:<name>`)."""
+    category = submitted.text("category")
+    category_desk, colon, name = category.partition(":")
+    return RequestForm(
+        desk=submitted.text("desk"),
+        summary=submitted.text("summary"),
+        details=submitted.text("details"),
+        priority=submitted.text("priority") or "normal",
+        category=(name if colon else category) or None,
+        category_desk=category_desk if colon else None,
+    )
+
+
+def comment_modal(private_metadata: str) -> dict[str, Any]:
+    """The form for a comment on a rating (COMMENT_FORM); `private_metadata` names the request,
+    sealed by the caller."""
     return View(
         type="modal",
         callback_id=COMMENT_MODAL,
         title="Comment",
         submit="Send",
         close="Cancel",
-        private_metadata=str(request_id),
+        private_metadata=private_metadata,
         blocks=[
             InputBlock(
                 block_id=COMMENT_BLOCK,
@@ -275,7 +316,7 @@ def comment_modal(request_id: int) -> dict[str, Any]:
 
 
 def desk_modal(departments: list[tuple[str, str]], zone: str) -> dict[str, Any]:
-    """The form that sets up a desk: `departments` are (label, user group id) pairs."""
+    """The form that sets up a desk (DESK_FORM): `departments` are (label, user group id) pairs."""
     days = [_option(day, day) for day in WEEKDAYS]
 
     def text_input(field: str, label: str, hint: str, **element: Any) -> InputBlock:
@@ -347,6 +388,11 @@ def desk_modal(departments: list[tuple[str, str]], zone: str) -> dict[str, Any]:
         close="Cancel",
         blocks=blocks,
     ).to_dict()
+
+
+def read_desk_form(submitted: FormValues) -> DeskForm:
+    """The desk set-up form as the domain sees it."""
+    return DeskForm(**{name: submitted.text(name) for name in DESK_FIELDS})
 
 
 def no_desks_text() -> Mrkdwn:

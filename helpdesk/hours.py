@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.args import shown
 from bot.errors import InvalidInput
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -111,8 +112,8 @@ def _aware(instant: datetime) -> datetime:
 
 # -- parsing and describing ------------------------------------------------------------------
 
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d)$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$", re.ASCII)
+_DURATION = re.compile(r"^(\d{1,6}(?:\.\d{1,3})?)\s*(m|min|h|d)$", re.ASCII)
 
 
 def parse_days(text: str) -> frozenset[int]:
@@ -136,7 +137,7 @@ def parse_days(text: str) -> frozenset[int]:
             days.update(((first - 1 + i) % 7) + 1 for i in range(span + 1))
         else:
             raise InvalidInput(
-                f"`{text}` is not a set of days. Write them like `Mon-Fri`, `Sun-Thu` or "
+                f"`{shown(text)}` is not a set of days. Write them like `Mon-Fri`, `Sun-Thu` or "
                 "`Mon,Wed,Fri`."
             )
     return frozenset(days)
@@ -161,11 +162,11 @@ def parse_window(text: str) -> tuple[time, time]:
     parts = text.split("-")
     matches = [_TIME.match(p.strip()) for p in parts] if len(parts) == 2 else []
     if len(matches) != 2 or not all(matches):
-        raise InvalidInput(f"`{text}` is not a time window. Write it like `09:00-17:00`.")
+        raise InvalidInput(f"`{shown(text)}` is not a time window. Write it like `09:00-17:00`.")
     start, end = (time(int(m.group(1)), int(m.group(2))) for m in matches if m)
     if end <= start:
         raise InvalidInput(
-            f"`{text}` ends before it starts; windows past midnight are not supported."
+            f"`{shown(text)}` ends before it starts; windows past midnight are not supported."
         )
     return start, end
 
@@ -177,10 +178,12 @@ def parse_zone(text: str) -> str:
         InvalidInput: not a zone.
     """
     try:
+        if not text or text.startswith(("/", ".")) or ".." in text:
+            raise ValueError(text)
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput(
-            f"`{text}` is not a time zone. Use an IANA name like `Europe/London` or "
+            f"`{shown(text)}` is not a time zone. Use an IANA name like `Europe/London` or "
             "`America/New_York`."
         ) from None
     return text
@@ -195,14 +198,14 @@ def parse_duration(text: str, *, day_seconds: float) -> int:
     match = _DURATION.match(text.strip().lower())
     if not match:
         raise InvalidInput(
-            f"`{text}` is not a duration. Write business time like `30m`, `4h` or `2d` "
+            f"`{shown(text)}` is not a duration. Write business time like `30m`, `4h` or `2d` "
             "(a `d` is one working day of this desk)."
         )
     amount, unit = float(match.group(1)), match.group(2)
     seconds = {"m": 60.0, "min": 60.0, "h": 3600.0, "d": day_seconds}[unit] * amount
     minutes = round(seconds / 60)
     if minutes < 1:
-        raise InvalidInput(f"`{text}` is too short; an SLA target is at least one minute.")
+        raise InvalidInput(f"`{shown(text)}` is too short; an SLA target is at least one minute.")
     return minutes
 
 

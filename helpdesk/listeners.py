@@ -1,633 +1,689 @@
-"""Listeners of the help desks: `/request`, `/commons desk ...`, the request's buttons, the
-rating, the "Turn into a request" shortcut, the ticket reaction and replies in request threads."""
+"""Handlers of the help desks: `/request`, `/commons desk ...`, the request's buttons, the rating,
+the "Turn into a request" shortcut, the desk's reaction and replies in request threads. Each one
+parses, calls the service and says what the person sees; `register` only wires them."""
 
-import json
-import logging
 import re
+import shlex
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
-from slack_bolt import Ack, App
-from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot.args import channel_ref, user_ref, usergroup_ref
-from bot.blocks import done_view
-from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound
-from bot.forms import field_text
-from bot.interaction import Interaction, OpenModal, Outcome, Reply, Wiring
+from bot.args import channel_ref, parse_count, parse_date, parse_id, shown, user_ref, usergroup_ref
+from bot.claims import STALE
+from bot.errors import InvalidInput
+from bot.forms import Form
+from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
 from bot.mrkdwn import escape
-from bot.services import Services
 from bot.templating import render
-from bot.verbs import Verb
-from directory import service as directory
-from helpdesk import blocks, jobs, service
+from bot.verbs import Bare, CommandTable, Fallback, Verb
+from helpdesk import blocks, gateway, jobs, service
 from helpdesk.hours import describe_minutes
-
-logger = logging.getLogger("commons.helpdesk")
+from helpdesk.models import Desk
 
 REQUEST_COMMAND = "/request"
-DESK_SUBCOMMAND = "desk"
+DESK_COMMAND = "/commons desk"
 REACTION_ADDED = "reaction_added"
 MESSAGE = "message"
 PACKAGE = "helpdesk"
+RATE = re.compile(r"^helpdesk\.rate\.[1-5]$")
+# What Commons seals into the request form's and the comment form's private_metadata.
+REQUEST_SEAL = "helpdesk.request_form"
+COMMENT_SEAL = "helpdesk.comment_form"
+
+T = TypeVar("T")
 
 
-class SlackMessages:
-    """jobs.Messages over the Web API client."""
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-
-    def permalink(self, channel_id: str, ts: str) -> str:
-        try:
-            return str(
-                self.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
-            )
-        except SlackApiError as error:
-            logger.warning("no permalink for a request parent: %s", error.response.get("error"))
-            return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
-
-    def update(self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> bool:
-        try:
-            self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
-        except SlackApiError as error:
-            logger.warning("chat.update refused: %s", error.response.get("error"))
-            return False
-        return True
+# -- /request --------------------------------------------------------------------------------
 
 
-def _request_id(value: str | None) -> int:
-    if not value or not value.isdigit():
-        raise InvalidInput("That button does not name a request any more; open it again.")
-    return int(value)
+def on_request(i: Interaction) -> Outcome:
+    """`/request ...`: the verb table, with today's desks at the end of its help."""
+    with i.services.store.unit_of_work(write=False) as session:
+        keys = service.desk_keys(session=session)
+    desks = ", ".join(f"`{k}`" for k in keys) or "none yet (an admin adds them)"
+    return replace(REQUEST, footer=f"{REQUEST.footer}\nDesks: {desks}.").handle(i)
 
 
-def register(wire: Wiring) -> None:
-    """Wire the feature (legacy listeners until converted to the interaction layer)."""
-    _register(wire.app, wire.services)
+def on_request_form(i: Interaction) -> Outcome:
+    """`/request`: the form (desk, summary, details, priority, category)."""
+    with i.services.store.unit_of_work(write=False) as session:
+        desks = service.list_desks(session=session)
+    if not desks:
+        return Reply(blocks.no_desks_text())
+    sealed = i.seal(REQUEST_SEAL, {"for": i.user_id})
+    return OpenModal(blocks.request_modal(desks, private_metadata=sealed))
 
 
-def _register(app: App, services: Services) -> None:
-    """Attach the help-desk listeners, the `/commons desk` subcommand and the tick."""
-    store, clock, admins = services.store, services.clock, services.settings.admins
-    settings_zone = services.settings.timezone
-    renderer = blocks.RENDERER
-    messages = SlackMessages(app.client)
-
-    def refresh() -> None:
-        jobs.edit_parents(store=store, slack=messages, renderer=renderer)
-
-    # -- /request ------------------------------------------------------------------------------
-
-    def on_request(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        text = (command.get("text") or "").strip()
-        user = command["user_id"]
-        verb = text.split(None, 1)[0].lower() if text else ""
-        rest = text.split(None, 1)[1].strip() if len(text.split(None, 1)) > 1 else ""
-        if not text:
-            with store.unit_of_work(write=False) as session:
-                desks = service.list_desks(session=session)
-            if not desks:
-                ack(response_type="ephemeral", text=blocks.no_desks_text())
-                return
-            ack()
-            client.views_open(trigger_id=command["trigger_id"], view=blocks.request_modal(desks))
-            return
-        if verb in ("help", "?"):
-            with store.unit_of_work(write=False) as session:
-                keys = service.desk_keys(session=session)
-            ack(response_type="ephemeral", text=render(PACKAGE, "help.j2", keys=keys))
-            return
-        if verb in ("list", "mine"):
-            with store.unit_of_work(write=False) as session:
-                mine = service.my_open(session=session, user_id=user)
-            ack(response_type="ephemeral", text=render(PACKAGE, "list.j2", views=mine, desk=None))
-            return
-        if verb in ("queue", "stats"):
-            if not rest:
-                raise InvalidInput(f"Say which desk: `/request {verb} it`.")
-            with store.unit_of_work(write=False) as session:
-                if verb == "queue":
-                    desk, views = service.queue(session=session, desk_ref=rest)
-                    reply = render(PACKAGE, "list.j2", views=views, desk=desk.name)
-                else:
-                    figures = service.stats(session=session, clock=clock, desk_ref=rest)
-                    reply = render(PACKAGE, "stats.j2", s=figures, hours=_hours)
-            ack(response_type="ephemeral", text=reply)
-            return
-        with store.unit_of_work() as session:
-            opened = service.open_request(
-                session=session,
-                clock=clock,
-                renderer=renderer,
-                desk_ref=verb,
-                requester_id=user,
-                opened_by=user,
-                summary=rest,
-            )
-        ack(response_type="ephemeral", text=render(PACKAGE, "opened.j2", view=opened.view))
-
-    def on_request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        meta = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]["id"]
-        category = field_text(values, blocks.CATEGORY_BLOCK)
-        desk_key = field_text(values, blocks.DESK_BLOCK)
-        if category and ":" in category:
-            category_desk, _, category = category.partition(":")
-            if category_desk != desk_key:
-                ack(
-                    response_action="errors",
-                    errors={blocks.CATEGORY_BLOCK: "That category belongs to another desk."},
-                )
-                return
-        try:
-            with store.unit_of_work() as session:
-                service.open_request(
-                    session=session,
-                    clock=clock,
-                    renderer=renderer,
-                    desk_ref=desk_key,
-                    requester_id=meta.get("requester") or user,
-                    opened_by=user,
-                    summary=field_text(values, blocks.SUMMARY_BLOCK),
-                    details=field_text(values, blocks.DETAILS_BLOCK),
-                    priority=field_text(values, blocks.PRIORITY_BLOCK) or "normal",
-                    category=category or None,
-                    source="shortcut" if meta.get("ts") else "modal",
-                    source_channel=meta.get("channel"),
-                    source_ts=meta.get("ts"),
-                    source_link=meta.get("link"),
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors={_field_of(error): error.message[:500]})
-            return
-        ack()
-
-    def on_turn_into_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        channel, ts = body["channel"]["id"], body["message_ts"]
-        message = body.get("message") or {}
-        with store.unit_of_work(write=False) as session:
-            desks = service.list_desks(session=session)
-        if not desks:
-            client.chat_postEphemeral(
-                channel=channel, user=body["user"]["id"], text=blocks.no_desks_text()
-            )
-            return
-        author = message.get("user")
-        requester = author if isinstance(author, str) and not message.get("bot_id") else None
-        link = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-        text = str(message.get("text") or "")
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.request_modal(
-                desks,
-                summary=text.splitlines()[0] if text else "",
-                details=text,
-                metadata={
-                    "channel": channel,
-                    "ts": ts,
-                    "link": str(link),
-                    "requester": requester or body["user"]["id"],
-                },
-            ),
+def on_request_now(i: Interaction, args: list[str]) -> Outcome:
+    """`/request <desk> <summary>`: open it at once (the summary as typed, quotes and all)."""
+    typed = i.text.strip().split(None, 1)
+    with i.services.store.unit_of_work() as session:
+        opened = service.open_request(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            desk_ref=args[0],
+            requester_id=i.user_id,
+            opened_by=i.user_id,
+            summary=typed[1] if len(typed) > 1 else "",
         )
+    return Reply(render(PACKAGE, "opened.j2", view=opened.view))
 
-    # -- buttons on the parent message and in DMs ------------------------------------------------
 
-    def transition(
-        change: Callable[..., service.RequestView],
-    ) -> Callable[..., None]:
-        def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-            # The change is quick and committed before the ack, so the click is never lost;
-            # a refusal is raised after the ack and answered ephemerally by the error handler.
-            try:
-                with store.unit_of_work() as session:
-                    change(
-                        session=session,
-                        clock=clock,
-                        renderer=renderer,
-                        actor=body["user"]["id"],
-                        request_id=_request_id(action.get("value")),
-                    )
-            finally:
-                ack()
-            refresh()
+def on_list(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        mine = service.my_open(session=session, user_id=i.user_id)
+    return Reply(render(PACKAGE, "list.j2", views=mine, desk=None))
 
-        on_click.__name__ = f"on_{change.__name__}"
-        return on_click
 
-    def on_assign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        block_id = str(action.get("block_id") or "")
-        try:
-            with store.unit_of_work() as session:
-                service.assign(
-                    session=session,
-                    clock=clock,
-                    renderer=renderer,
-                    actor=body["user"]["id"],
-                    request_id=_request_id(block_id.rsplit(".", 1)[-1]),
-                    assignee=str(action.get("selected_user") or ""),
-                )
-        finally:
-            ack()
-        refresh()
+def on_queue(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        desk, views = service.queue(session=session, desk_ref=" ".join(args))
+    return Reply(render(PACKAGE, "list.j2", views=views, desk=desk.name))
 
-    def on_rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        score = int(str(action["action_id"]).rsplit(".", 1)[-1])
-        try:
-            with store.unit_of_work() as session:
-                view = service.rate(
-                    session=session,
-                    clock=clock,
-                    actor=body["user"]["id"],
-                    request_id=_request_id(action.get("value")),
-                    score=score,
-                )
-        finally:
-            ack()
-        respond(
-            replace_original=True,
-            text=f"Thanks! You rated #{view.id} {score}/5.",
-            blocks=blocks.rated_blocks(view, score),
+
+def on_stats(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        figures = service.stats(session=session, clock=i.services.clock, desk_ref=" ".join(args))
+    return Reply(render(PACKAGE, "stats.j2", s=figures, hours=_hours))
+
+
+def on_request_submitted(i: Interaction) -> Outcome:
+    """The request form: opened by the person acting, from the message Commons sealed, if any."""
+    with i.services.store.unit_of_work() as session:
+        opened = service.submit_request(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            actor=i.user_id,
+            form=blocks.read_request_form(i.submitted),
+            source=_sealed_source(i),
         )
-        refresh()
+    return _already(opened.view) if opened.existed else Nothing()
 
-    def on_comment(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
-        ack()
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.comment_modal(_request_id(action.get("value"))),
-        )
 
-    def on_comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            with store.unit_of_work() as session:
-                service.add_comment(
-                    session=session,
-                    clock=clock,
-                    actor=body["user"]["id"],
-                    request_id=_request_id(view.get("private_metadata")),
-                    comment=field_text(view["state"]["values"], blocks.COMMENT_BLOCK),
-                )
-        except DomainError as error:
-            ack(response_action="errors", errors={blocks.COMMENT_BLOCK: error.message[:500]})
-            return
-        ack()
+def _already(view: service.RequestView) -> Outcome:
+    text = f"That message is already request #{view.id} ({escape(view.desk_name)})."
+    return Reply(text, title="Already a request")
 
-    # -- events ----------------------------------------------------------------------------------
 
-    def on_reaction(event: dict[str, Any], client: WebClient) -> None:
-        item = event.get("item") or {}
-        if item.get("type") != "message":
-            return
-        channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
-        with store.unit_of_work(write=False) as session:
-            key = service.desk_for_reaction(
-                session=session, channel_id=channel, reaction=str(event.get("reaction") or "")
-            )
-            if key is None or service.is_request_parent(session=session, channel_id=channel, ts=ts):
-                return
-        found = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-        message = next((m for m in found.get("messages") or [] if m.get("ts") == ts), None)
-        if message is None or message.get("bot_id"):
-            return
-        text = str(message.get("text") or "")
-        link = str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
-        with store.unit_of_work() as session:
-            service.open_request(
-                session=session,
-                clock=clock,
-                renderer=renderer,
-                desk_ref=key,
-                requester_id=str(message.get("user") or event["user"]),
-                opened_by=str(event["user"]),
-                summary=text.splitlines()[0] if text.strip() else "Request from a message",
-                details=text,
-                source="reaction",
-                source_channel=channel,
-                source_ts=ts,
-                source_link=link,
-            )
-
-    def on_message(event: dict[str, Any]) -> None:
-        thread_ts, ts = event.get("thread_ts"), event.get("ts")
-        if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
-            return
-        if not thread_ts or thread_ts == ts or not event.get("user"):
-            return
-        with store.unit_of_work() as session:
-            changed = service.thread_reply(
-                session=session,
-                clock=clock,
-                renderer=renderer,
-                channel_id=str(event.get("channel") or ""),
-                thread_ts=str(thread_ts),
-                user_id=str(event["user"]),
-            )
-        if changed is not None:
-            refresh()
-
-    # -- /commons desk -------------------------------------------------------------------------
-
-    def on_desk(ack: Ack, respond: Respond, command: dict[str, Any], args: list[str]) -> None:
-        if args and args[0].lower() == "new":
-            open_desk_form(ack, command)
-            return
-        ack(response_type="ephemeral", text=desk_command(command["user_id"], args))
-
-    def open_desk_form(ack: Ack, command: dict[str, Any]) -> None:
-        actor = command["user_id"]
-        with store.unit_of_work(write=False) as session:
-            directory.require_admin(session=session, admins=admins, user_id=actor)
-            departments = [
-                (f"{d.name or d.handle} (@{d.handle})", d.usergroup_id)
-                for d in directory.list_departments(session=session)
-            ]
-            zone = directory.zone_of(session=session, user_id=actor, default=settings_zone)
-        if not departments:
-            ack(
-                response_type="ephemeral",
-                text="A desk's agents are a Slack user group, and Commons knows none yet. Create "
-                "one in Slack (People > User groups), then `/commons sync` and try again.",
-            )
-            return
-        ack()
-        app.client.views_open(
-            trigger_id=command["trigger_id"], view=blocks.desk_modal(departments, zone)
-        )
-
-    def on_desk_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        form = service.DeskForm(
-            **{name: field_text(values, f"desk_{name}") for name in blocks.DESK_FIELDS}
-        )
-        try:
-            with store.unit_of_work() as session:
-                desk = service.create_desk(
-                    session=session, clock=clock, admins=admins, actor=body["user"]["id"], form=form
-                )
-                hours = service.business_hours(session=session, desk=desk).describe()
-        except FieldErrors as error:
-            ack(
-                response_action="errors",
-                errors={f"desk_{name}": text[:500] for name, text in error.errors.items()},
-            )
-            return
-        except DomainError as error:
-            ack(response_action="errors", errors={"desk_key": error.message[:500]})
-            return
-        ack(
-            response_action="update",
-            view=done_view(
-                "Desk created",
-                render(
-                    PACKAGE,
-                    "desk_created.j2",
-                    desk=desk,
-                    hours=hours,
-                    defaults=service.DEFAULT_SLA,
-                    describe=_minutes,
-                ),
-            ),
-        )
-
-    def desk_command(actor: str, args: list[str]) -> str:
-        verb = args[0].lower() if args else "help"
-        rest = args[1:]
-        if verb in ("help", "?"):
-            return render(PACKAGE, "desk_help.j2")
-        if verb == "list":
-            with store.unit_of_work(write=False) as session:
-                desks = service.list_desks(session=session)
-            return render(PACKAGE, "desk_list.j2", desks=desks, describe=_minutes)
-        usage = DESK_USAGE.get(verb)
-        if usage is None:
-            raise InvalidInput(
-                f"`{verb}` is not a desk command. " + render(PACKAGE, "desk_help.j2")
-            )
-        arity, text = usage
-        if len(rest) < arity[0] or (arity[1] is not None and len(rest) > arity[1]):
-            raise InvalidInput(f"Usage: `{escape(text)}`")
-        key = rest[0]
-        with store.unit_of_work(write=verb != "show") as session:
-            if verb == "add":
-                desk = service.add_desk(
-                    session=session,
-                    clock=clock,
-                    admins=admins,
-                    actor=actor,
-                    key=key,
-                    name=rest[1],
-                    channel=channel_ref(rest[2]),
-                    usergroup=usergroup_ref(rest[3]),
-                )
-                done = (
-                    f"Desk `{desk.key}` (*{desk.name}*) takes requests in <#{desk.channel_id}>; "
-                    f"its agents are <!subteam^{desk.usergroup_id}>. Next: `/commons desk hours "
-                    f"{desk.key} Mon-Fri 09:00-17:00 Europe/London`. Undo: `/commons desk remove {desk.key}`."
-                )
-            elif verb == "remove":
-                desk = service.remove_desk(
-                    session=session, clock=clock, admins=admins, actor=actor, key=key
-                )
-                done = (
-                    f"Desk `{desk.key}` takes no new requests. Its requests are kept. "
-                    f'Undo: `/commons desk add {desk.key} "{desk.name}" <#{desk.channel_id}> '
-                    f"<!subteam^{desk.usergroup_id}>`."
-                )
-            elif verb == "hours":
-                desk = service.set_hours(
-                    session=session,
-                    clock=clock,
-                    admins=admins,
-                    actor=actor,
-                    key=key,
-                    days=rest[1],
-                    window=rest[2],
-                    zone=rest[3],
-                )
-                hours = service.business_hours(session=session, desk=desk)
-                done = f"`{desk.key}` works {hours.describe()}."
-            elif verb == "holiday":
-                remove = rest[1].lower() == "remove"
-                if remove and len(rest) < 3:
-                    raise InvalidInput(f"Usage: `{escape(text)}`")
-                desk, day = service.set_holiday(
-                    session=session,
-                    admins=admins,
-                    actor=actor,
-                    key=key,
-                    day=rest[2] if remove else rest[1],
-                    remove=remove,
-                )
-                done = f"`{desk.key}` is {'open' if remove else 'closed'} on {day:%a %d %b %Y}" + (
-                    "." if remove else f". Undo: `/commons desk holiday {desk.key} remove {day}`."
-                )
-            elif verb == "sla":
-                desk, first, resolve = service.set_sla(
-                    session=session,
-                    admins=admins,
-                    actor=actor,
-                    key=key,
-                    priority=rest[1],
-                    first_response=rest[2],
-                    resolution=rest[3],
-                )
-                done = (
-                    f"`{desk.key}` {rest[1].lower()} priority: first response within "
-                    f"{_minutes(first)}, resolution within {_minutes(resolve)} (business time)."
-                )
-            elif verb in ("alias", "category"):
-                remove = rest[1].lower() == "remove" and len(rest) > 2
-                value = " ".join(rest[2:] if remove else rest[1:])
-                if verb == "alias":
-                    desk = service.set_alias(
-                        session=session,
-                        admins=admins,
-                        actor=actor,
-                        key=key,
-                        alias=value,
-                        remove=remove,
-                    )
-                else:
-                    desk = service.set_category(
-                        session=session,
-                        admins=admins,
-                        actor=actor,
-                        key=key,
-                        name=value,
-                        remove=remove,
-                    )
-                done = f"{verb.title()} `{value}` {'removed from' if remove else 'added to'} `{desk.key}`."
-            elif verb == "lead":
-                target = rest[1]
-                is_channel = target.startswith(("<#", "#"))
-                desk = service.set_lead(
-                    session=session,
-                    admins=admins,
-                    actor=actor,
-                    key=key,
-                    user_id=None if is_channel else user_ref(target),
-                    channel=channel_ref(target) if is_channel else None,
-                )
-                where = (
-                    f"<#{desk.escalation_channel_id}>" if is_channel else f"<@{desk.lead_user_id}>"
-                )
-                done = f"SLA breaches at `{desk.key}` now go to {where}."
-            elif verb == "reaction":
-                desk = service.set_reaction(
-                    session=session, admins=admins, actor=actor, key=key, reaction=rest[1]
-                )
-                done = (
-                    f"Reacting with :{desk.reaction}: to a message in <#{desk.channel_id}> turns it "
-                    "into a request."
-                )
-            elif verb == "autoclose":
-                desk = service.set_autoclose(
-                    session=session, admins=admins, actor=actor, key=key, days=rest[1]
-                )
-                done = (
-                    f"Resolved requests at `{desk.key}` close after {desk.close_after_days} day(s)."
-                )
-            else:  # show
-                desk = service.find_desk(session=session, reference=key)
-                info = service.desk_info(session=session, desk=desk)
-                done = render(PACKAGE, "desk_list.j2", desks=[info], describe=_minutes)
-        return done
-
-    app.command(REQUEST_COMMAND)(on_request)
-    app.view(blocks.REQUEST_MODAL)(on_request_submitted)
-    app.view(blocks.COMMENT_MODAL)(on_comment_submitted)
-    app.view(blocks.DESK_MODAL)(on_desk_submitted)
-    app.message_shortcut(blocks.TURN_INTO_REQUEST)(on_turn_into_request)
-    app.action(blocks.CLAIM)(transition(service.claim))
-    app.action(blocks.WAIT)(transition(service.wait_on_requester))
-    app.action(blocks.RESOLVE)(transition(service.resolve))
-    app.action(blocks.REOPEN)(transition(service.reopen))
-    app.action(blocks.ASSIGN)(on_assign)
-    app.action(re.compile(r"^helpdesk\.rate\.[1-5]$"))(on_rate)
-    app.action(blocks.COMMENT)(on_comment)
-    app.event(REACTION_ADDED)(on_reaction)
-    app.event(MESSAGE)(on_message)
-
-    def on_desk_verb(i: Interaction, args: list[str]) -> Outcome:
-        if args and args[0].lower() == "new":
-            with store.unit_of_work(write=False) as session:
-                directory.require_admin(session=session, admins=admins, user_id=i.user_id)
-                departments = [
-                    (f"{d.name or d.handle} (@{d.handle})", d.usergroup_id)
-                    for d in directory.list_departments(session=session)
-                ]
-                zone = directory.zone_of(session=session, user_id=i.user_id, default=settings_zone)
-            if not departments:
-                return Reply(
-                    "A desk's agents are a Slack user group, and Commons knows none yet. Create "
-                    "one in Slack (People > User groups), then `/commons sync` and try again."
-                )
-            return OpenModal(blocks.desk_modal(departments, zone))
-        return Reply(desk_command(i.user_id, args))
-
-    services.commons_verbs.append(
-        Verb(
-            "desk",
-            "<new|add|hours|holiday|sla|alias|category|lead|reaction|autoclose|show|list|remove> ...",
-            "set up help desks (`/commons desk new` opens a form; `/commons desk help`)",
-            on_desk_verb,
-            who="admin",
-        )
+def _sealed_source(i: Interaction) -> service.MessageSource | None:
+    """The message the form was opened on, as Commons sealed it for this person."""
+    sealed = i.unseal(REQUEST_SEAL)
+    if sealed.get("for") != i.user_id:
+        raise InvalidInput(STALE)
+    if not sealed.get("ts"):
+        return None
+    return service.MessageSource(
+        channel=str(sealed["channel"]),
+        ts=str(sealed["ts"]),
+        link=str(sealed["link"]) if sealed.get("link") else None,
+        author=str(sealed["author"]) if sealed.get("author") else None,
     )
-    services.ticks.append(jobs.tick(store=store, clock=clock, slack=messages, renderer=renderer))
 
 
-# (minimum, maximum) words after the verb, and the usage line.
-DESK_USAGE: dict[str, tuple[tuple[int, int | None], str]] = {
-    "add": ((4, 4), '/commons desk add <key> "<Name>" #intake-channel @agents-group'),
-    "remove": ((1, 1), "/commons desk remove <key>"),
-    "show": ((1, 1), "/commons desk show <key>"),
-    "hours": ((4, 4), "/commons desk hours <key> <Mon-Fri> <09:00-17:00> <Europe/London>"),
-    "holiday": ((2, 3), "/commons desk holiday <key> [remove] <YYYY-MM-DD>"),
-    "sla": (
-        (4, 4),
-        "/commons desk sla <key> <low|normal|high|urgent> <first response> <resolution>",
-    ),
-    "alias": ((2, 3), "/commons desk alias <key> [remove] <alias>"),
-    "category": ((2, None), "/commons desk category <key> [remove] <Category name>"),
-    "lead": ((2, 2), "/commons desk lead <key> @person|#channel"),
-    "reaction": ((2, 2), "/commons desk reaction <key> :emoji:"),
-    "autoclose": ((2, 2), "/commons desk autoclose <key> <days>"),
-}
+def on_turn_into_request(i: Interaction) -> Outcome:
+    """The "Turn into a request" shortcut: the form, prefilled, with the message sealed in it."""
+    with i.services.store.unit_of_work(write=False) as session:
+        desks = service.list_desks(session=session)
+    if not desks or not i.channel_id:
+        return Reply(blocks.no_desks_text())
+    found = i.body.get("message")
+    message: dict[str, Any] = found if isinstance(found, dict) else {}
+    text = str(message.get("text") or "")
+    sealed = i.seal(REQUEST_SEAL, _message_claim(i, message))
+    summary = next((line for line in text.splitlines() if line.strip()), "")
+    return OpenModal(
+        blocks.request_modal(desks, summary=summary, details=text, private_metadata=sealed)
+    )
 
 
-def _field_of(error: DomainError) -> str:
-    """The modal block an error is about."""
-    if isinstance(error, NotFound):
-        return blocks.DESK_BLOCK
-    lowered = error.message.lower()
-    if "category" in lowered:
-        return blocks.CATEGORY_BLOCK
-    if "priority" in lowered:
-        return blocks.PRIORITY_BLOCK
-    return blocks.SUMMARY_BLOCK
+def _message_claim(i: Interaction, message: dict[str, Any]) -> dict[str, str]:
+    """What the form will trust about the message: where it is, its link and its author."""
+    channel, ts = str(i.channel_id or ""), str(i.body.get("message_ts") or "")
+    author = message.get("user") if not message.get("bot_id") else None
+    return {
+        "for": i.user_id,
+        "channel": channel,
+        "ts": ts,
+        "link": gateway.permalink(i.client, channel, ts) or "",
+        "author": author if isinstance(author, str) else "",
+    }
 
 
-def _minutes(minutes: float) -> str:
-    return describe_minutes(minutes)
+# -- buttons on the parent message and in DMs ------------------------------------------------
+
+
+def on_claim(i: Interaction) -> Outcome:
+    return _move(i, service.claim)
+
+
+def on_wait(i: Interaction) -> Outcome:
+    return _move(i, service.wait_on_requester)
+
+
+def on_resolve(i: Interaction) -> Outcome:
+    return _move(i, service.resolve)
+
+
+def on_reopen(i: Interaction) -> Outcome:
+    return _move(i, service.reopen)
+
+
+def _move(i: Interaction, change: Callable[..., service.RequestView]) -> Outcome:
+    """A status button: the change as the person who clicked, then the parent is redrawn."""
+    request_id = _request_of(i.action.get("value"))
+    with i.services.store.unit_of_work() as session:
+        change(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            actor=i.user_id,
+            request_id=request_id,
+        )
+    return Later(Nothing(), lambda: _refresh(i))
+
+
+def on_assign(i: Interaction) -> Outcome:
+    """ "Assign to…": the request is named by the menu's block id (`helpdesk.request.<id>`)."""
+    request_id = _request_of(str(i.action.get("block_id") or "").rsplit(".", 1)[-1])
+    with i.services.store.unit_of_work() as session:
+        service.assign(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            actor=i.user_id,
+            request_id=request_id,
+            assignee=str(i.action.get("selected_user") or ""),
+        )
+    return Later(Nothing(), lambda: _refresh(i))
+
+
+def on_rate(i: Interaction) -> Outcome:
+    """A 1-5 rating button in the requester's DM: thanks, and a way to add a comment."""
+    score = parse_count(str(i.action.get("action_id"))[-1:], what="A rating", low=1, high=5)
+    request_id = _request_of(i.action.get("value"))
+    with i.services.store.unit_of_work() as session:
+        view = service.rate(
+            session=session,
+            clock=i.services.clock,
+            actor=i.user_id,
+            request_id=request_id,
+            score=score,
+        )
+    thanks = f"Thanks! You rated #{view.id} {score}/5."
+    shown_thanks = Reply(thanks, blocks=blocks.rated_blocks(view, score), replace_original=True)
+    return Later(shown_thanks, lambda: _refresh(i))
+
+
+def on_comment(i: Interaction) -> Outcome:
+    """ "Add a comment": the comment form, if the person may still comment."""
+    request_id = _request_of(i.action.get("value"))
+    with i.services.store.unit_of_work(write=False) as session:
+        service.check_commentable(session=session, actor=i.user_id, request_id=request_id)
+    return OpenModal(blocks.comment_modal(i.seal(COMMENT_SEAL, {"request": request_id})))
+
+
+def on_comment_submitted(i: Interaction) -> Outcome:
+    request_id = _request_of(str(i.unseal(COMMENT_SEAL).get("request") or ""))
+    with i.services.store.unit_of_work() as session:
+        service.add_comment(
+            session=session,
+            clock=i.services.clock,
+            actor=i.user_id,
+            request_id=request_id,
+            comment=i.submitted.text("comment"),
+        )
+    return Nothing()
+
+
+def _request_of(token: object) -> int:
+    """The request a button names."""
+    try:
+        return parse_id(str(token or ""), usage="/request list", what="request")
+    except InvalidInput:
+        raise InvalidInput(
+            "That button does not name a request (it may be from an older message). "
+            "`/request list` shows your requests."
+        ) from None
+
+
+def _refresh(i: Interaction) -> Outcome:
+    """Redraw parent messages that show an older state (after the acknowledgement)."""
+    jobs.edit_parents(
+        store=i.services.store, slack=gateway.SlackMessages(i.client), renderer=blocks.RENDERER
+    )
+    return Nothing()
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def on_reaction(i: Interaction) -> None:
+    """The desk's emoji on a person's message in its intake channel opens a request."""
+    found = _reacted(i)
+    if found is None:
+        return
+    key, message = found
+    with i.services.store.unit_of_work() as session:
+        service.open_from_reaction(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            desk_ref=key,
+            reactor=i.user_id,
+            message=message,
+        )
+
+
+def _reacted(i: Interaction) -> tuple[str, service.MessageSource] | None:
+    """The desk a reaction is for and the person's message it is on, or None to ignore it."""
+    item = i.event.get("item")
+    if not isinstance(item, dict) or item.get("type") != "message" or not i.user_id:
+        return None
+    channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+    reaction = str(i.event.get("reaction") or "")
+    with i.services.store.unit_of_work(write=False) as session:
+        key = service.reaction_desk(session=session, channel_id=channel, ts=ts, reaction=reaction)
+    message = gateway.person_message(i.client, channel, ts) if key is not None else None
+    return (key, message) if key is not None and message is not None else None
+
+
+def on_message(i: Interaction) -> None:
+    """A reply in a request's thread: the first response, or the requester answering."""
+    thread_ts = _thread_of(i.event)
+    if thread_ts is None or not i.user_id:
+        return
+    with i.services.store.unit_of_work() as session:
+        changed = service.thread_reply(
+            session=session,
+            clock=i.services.clock,
+            renderer=blocks.RENDERER,
+            channel_id=str(i.event.get("channel") or ""),
+            thread_ts=thread_ts,
+            user_id=i.user_id,
+        )
+    if changed is not None:
+        _refresh(i)
+
+
+def _thread_of(event: dict[str, Any]) -> str | None:
+    """The thread a person's reply is in (None for bots, edits, and messages outside threads)."""
+    thread_ts = event.get("thread_ts")
+    if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+        return None
+    if not isinstance(thread_ts, str) or thread_ts == event.get("ts"):
+        return None
+    return thread_ts
+
+
+# -- /commons desk ---------------------------------------------------------------------------
+
+
+def on_desk(i: Interaction, args: list[str]) -> Outcome:
+    """`/commons desk <verb> ...`: the desk table's verb."""
+    return DESK.handle(replace(i, text=shlex.join(args)))
+
+
+def _as_admin(i: Interaction, change: Callable[..., T], **values: Any) -> T:
+    """An admin's change to a desk, as the person acting, in one unit of work."""
+    with i.services.store.unit_of_work() as session:
+        return change(session=session, admins=i.services.settings.admins, actor=i.user_id, **values)
+
+
+def _usage(name: str) -> InvalidInput:
+    verb = DESK.find(name)
+    assert verb is not None
+    return InvalidInput(f"Usage: `{escape(DESK.usage(verb))}`")
+
+
+def on_desk_new(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        departments, zone = service.desk_form_choices(
+            session=session,
+            admins=i.services.settings.admins,
+            actor=i.user_id,
+            default_zone=i.services.settings.timezone,
+        )
+    if not departments:
+        return Reply(
+            "A desk's agents are a Slack user group, and Commons knows none yet. Create one in "
+            "Slack (People > User groups), then `/commons sync` and try again."
+        )
+    return OpenModal(blocks.desk_modal(departments, zone))
+
+
+def on_desk_submitted(i: Interaction) -> Outcome:
+    """The desk set-up form: every mistake at its field, or the desk and what to do next."""
+    with i.services.store.unit_of_work() as session:
+        desk = service.create_desk(
+            session=session,
+            clock=i.services.clock,
+            admins=i.services.settings.admins,
+            actor=i.user_id,
+            form=blocks.read_desk_form(i.submitted),
+        )
+        hours = service.business_hours(session=session, desk=desk).describe()
+    return Reply(_created(desk, hours), title="Desk created")
+
+
+def _created(desk: Desk, hours: str) -> str:
+    context = {"desk": desk, "hours": hours, "defaults": service.DEFAULT_SLA}
+    return render(PACKAGE, "desk_created.j2", describe=describe_minutes, **context)
+
+
+def on_desk_add(i: Interaction, args: list[str]) -> Outcome:
+    key, name, channel, group = args
+    desk = _as_admin(
+        i,
+        service.add_desk,
+        clock=i.services.clock,
+        key=key,
+        name=name,
+        channel=channel_ref(channel),
+        usergroup=usergroup_ref(group),
+    )
+    return Reply(render(PACKAGE, "desk_added.j2", desk=desk))
+
+
+def on_desk_remove(i: Interaction, args: list[str]) -> Outcome:
+    desk = _as_admin(i, service.remove_desk, clock=i.services.clock, key=args[0])
+    return Reply(
+        f"Desk `{desk.key}` takes no new requests. Its requests are kept. Undo: "
+        f'`/commons desk add {desk.key} "{escape(desk.name)}" <#{desk.channel_id}> '
+        f"<!subteam^{desk.usergroup_id}>`."
+    )
+
+
+def on_desk_show(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        desk = service.find_desk(session=session, reference=args[0])
+        info = service.desk_info(session=session, desk=desk)
+    return Reply(render(PACKAGE, "desk_list.j2", desks=[info], describe=describe_minutes))
+
+
+def on_desk_list(i: Interaction, args: list[str]) -> Outcome:
+    with i.services.store.unit_of_work(write=False) as session:
+        desks = service.list_desks(session=session)
+    return Reply(render(PACKAGE, "desk_list.j2", desks=desks, describe=describe_minutes))
+
+
+def on_desk_hours(i: Interaction, args: list[str]) -> Outcome:
+    key, days, window, zone = args
+    desk, hours = _as_admin(
+        i, service.set_hours, clock=i.services.clock, key=key, days=days, window=window, zone=zone
+    )
+    return Reply(f"`{desk.key}` works {escape(hours.describe())}.")
+
+
+def on_desk_holiday(i: Interaction, args: list[str]) -> Outcome:
+    remove = args[1].lower() == "remove"
+    if remove != (len(args) == 3):
+        raise _usage("holiday")
+    day = parse_date(args[-1])
+    desk, day = _as_admin(i, service.set_holiday, key=args[0], day=day, remove=remove)
+    if remove:
+        return Reply(f"`{desk.key}` is open on {day:%a %d %b %Y}.")
+    return Reply(
+        f"`{desk.key}` is closed on {day:%a %d %b %Y}. "
+        f"Undo: `/commons desk holiday {desk.key} remove {day}`."
+    )
+
+
+def on_desk_sla(i: Interaction, args: list[str]) -> Outcome:
+    key, priority, first_response, resolution = args
+    desk, first, resolve = _as_admin(
+        i,
+        service.set_sla,
+        key=key,
+        priority=priority,
+        first_response=first_response,
+        resolution=resolution,
+    )
+    return Reply(
+        f"`{desk.key}` {shown(priority.lower())} priority: first response within "
+        f"{describe_minutes(first)}, resolution within {describe_minutes(resolve)} (business time)."
+    )
+
+
+def on_desk_alias(i: Interaction, args: list[str]) -> Outcome:
+    remove, alias = _remove_and_value(args)
+    desk = _as_admin(i, service.set_alias, key=args[0], alias=alias, remove=remove)
+    done = "removed from" if remove else "added to"
+    return Reply(f"Alias `{escape(alias.lower().lstrip('@#'))}` {done} `{desk.key}`.")
+
+
+def on_desk_category(i: Interaction, args: list[str]) -> Outcome:
+    remove, name = _remove_and_value(args)
+    desk = _as_admin(i, service.set_category, key=args[0], name=name, remove=remove)
+    done = "removed from" if remove else "added to"
+    return Reply(f"Category `{escape(name.strip()[:64])}` {done} `{desk.key}`.")
+
+
+def _remove_and_value(args: list[str]) -> tuple[bool, str]:
+    """`<key> [remove] <value...>`: whether it is a removal, and the value."""
+    remove = args[1].lower() == "remove" and len(args) > 2
+    return remove, " ".join(args[2:] if remove else args[1:])
+
+
+def on_desk_lead(i: Interaction, args: list[str]) -> Outcome:
+    target = args[1]
+    is_channel = target.startswith(("<#", "#"))
+    desk = _as_admin(
+        i,
+        service.set_lead,
+        key=args[0],
+        user_id=None if is_channel else user_ref(target),
+        channel=channel_ref(target) if is_channel else None,
+    )
+    where = f"<#{desk.escalation_channel_id}>" if is_channel else f"<@{desk.lead_user_id}>"
+    return Reply(f"SLA breaches at `{desk.key}` now go to {where}.")
+
+
+def on_desk_reaction(i: Interaction, args: list[str]) -> Outcome:
+    desk = _as_admin(i, service.set_reaction, key=args[0], reaction=args[1])
+    return Reply(
+        f"Reacting with :{desk.reaction}: to a message in <#{desk.channel_id}> turns it into a "
+        "request."
+    )
+
+
+def on_desk_autoclose(i: Interaction, args: list[str]) -> Outcome:
+    days = parse_count(args[1], what="The number of days", low=1, high=90)
+    desk = _as_admin(i, service.set_autoclose, key=args[0], days=days)
+    after = service.day_count(desk.close_after_days)
+    return Reply(f"Resolved requests at `{desk.key}` close {after} after they are resolved.")
 
 
 def _hours(seconds: float | None) -> str:
     """Business or calendar seconds for people: `2h 30m`, or `-` for none."""
     if seconds is None:
         return "-"
-
     days, rest = divmod(seconds, 86400)
-    return (
-        f"{int(days)}d {describe_minutes(rest / 60)}"
-        if days >= 1
-        else describe_minutes(seconds / 60)
+    if days >= 1:
+        return f"{int(days)}d {describe_minutes(rest / 60)}"
+    return describe_minutes(seconds / 60)
+
+
+# -- the tables and the wiring ---------------------------------------------------------------
+
+REQUEST = CommandTable(
+    command=REQUEST_COMMAND,
+    title="Ask another department for help",
+    bare=Bare("opens a form: desk, summary, details, priority, category", on_request_form),
+    fallback=Fallback(
+        "<desk> <summary>",
+        "opens a request at once, e.g. `/request it My laptop won't start`",
+        on_request_now,
+    ),
+    verbs=(
+        Verb(
+            "list",
+            "",
+            "your requests that are not closed yet",
+            on_list,
+            max_args=0,
+            aliases=("mine",),
+        ),
+        Verb("queue", "<desk>", "the desk's open requests, oldest first", on_queue, min_args=1),
+        Verb(
+            "stats",
+            "<desk>",
+            "the desk's figures: response and resolution times, SLA breaches, CSAT, backlog",
+            on_stats,
+            min_args=1,
+        ),
+    ),
+    footer=(
+        "On any message: *More actions*, then *Turn into a request*. In a desk's channel, react with "
+        "the desk's emoji (:ticket: by default)."
+    ),
+)
+
+DESK = CommandTable(
+    command=DESK_COMMAND,
+    title="Help desks (admins)",
+    verbs=(
+        Verb(
+            "new", "", "a form that sets up a desk in one go", on_desk_new, who="admin", max_args=0
+        ),
+        Verb(
+            "add",
+            '<key> "<Name>" #intake-channel @agents',
+            'a desk, e.g. `/commons desk add it "IT" #it-help @it`',
+            on_desk_add,
+            who="admin",
+            min_args=4,
+            max_args=4,
+        ),
+        Verb(
+            "hours",
+            "<key> <days> <HH:MM-HH:MM> <Zone>",
+            "working days and hours, e.g. `/commons desk hours it Mon-Fri 09:00-17:00 Europe/London`",
+            on_desk_hours,
+            who="admin",
+            min_args=4,
+            max_args=4,
+        ),
+        Verb(
+            "holiday",
+            "<key> [remove] <YYYY-MM-DD>",
+            "a day the desk is closed, e.g. `/commons desk holiday it 2026-12-25`",
+            on_desk_holiday,
+            who="admin",
+            min_args=2,
+            max_args=3,
+        ),
+        Verb(
+            "sla",
+            "<key> <priority> <first response> <resolution>",
+            "targets in business time (`30m`, `4h`, `2d`), e.g. `/commons desk sla it high 1h 8h`",
+            on_desk_sla,
+            who="admin",
+            min_args=4,
+            max_args=4,
+        ),
+        Verb(
+            "alias",
+            "<key> [remove] <alias>",
+            "another name, e.g. `/commons desk alias it tech`",
+            on_desk_alias,
+            who="admin",
+            min_args=2,
+            max_args=3,
+        ),
+        Verb(
+            "category",
+            "<key> [remove] <name>",
+            "a category requesters choose, e.g. `/commons desk category it Hardware`",
+            on_desk_category,
+            who="admin",
+            min_args=2,
+        ),
+        Verb(
+            "lead",
+            "<key> <@person or #channel>",
+            "who hears about SLA breaches",
+            on_desk_lead,
+            who="admin",
+            min_args=2,
+            max_args=2,
+        ),
+        Verb(
+            "reaction",
+            "<key> :emoji:",
+            "the reaction that turns a message in the intake channel into a request (default :ticket:)",
+            on_desk_reaction,
+            who="admin",
+            min_args=2,
+            max_args=2,
+        ),
+        Verb(
+            "autoclose",
+            "<key> <days>",
+            "resolved requests close after this many days (default 3)",
+            on_desk_autoclose,
+            who="admin",
+            min_args=2,
+            max_args=2,
+        ),
+        Verb(
+            "show", "<key>", "a desk's settings", on_desk_show, who="admin", min_args=1, max_args=1
+        ),
+        Verb("list", "", "every desk's settings", on_desk_list, who="admin", max_args=0),
+        Verb(
+            "remove",
+            "<key>",
+            "stop new requests (requests and settings are kept; `add` brings it back)",
+            on_desk_remove,
+            who="admin",
+            min_args=1,
+            max_args=1,
+        ),
+    ),
+    footer="A desk key is short (`it`); names with spaces go in quotes.",
+)
+
+DESK_VERB = Verb(
+    "desk",
+    "",
+    "set up help desks (`/commons desk new` opens a form; `/commons desk help`)",
+    on_desk,
+    who="admin",
+)
+
+FORMS: tuple[tuple[Form, Callable[[Interaction], Outcome]], ...] = (
+    (blocks.REQUEST_FORM, on_request_submitted),
+    (blocks.COMMENT_FORM, on_comment_submitted),
+    (blocks.DESK_FORM, on_desk_submitted),
+)
+
+BUTTONS: tuple[tuple[str | re.Pattern[str], Callable[[Interaction], Outcome]], ...] = (
+    (blocks.CLAIM, on_claim),
+    (blocks.WAIT, on_wait),
+    (blocks.RESOLVE, on_resolve),
+    (blocks.REOPEN, on_reopen),
+    (blocks.ASSIGN, on_assign),
+    (RATE, on_rate),
+    (blocks.COMMENT, on_comment),
+)
+
+
+def register(wire: Wiring) -> None:
+    """Wire `/request`, the `/commons desk` verbs, the forms, buttons, shortcut, events and tick."""
+    services = wire.services
+    wire.command(REQUEST.command, on_request)
+    services.command_tables[REQUEST.command] = REQUEST
+    services.command_tables[DESK.command] = DESK
+    services.commons_verbs.append(DESK_VERB)
+    for form, on_submitted in FORMS:
+        wire.view(form, on_submitted)
+    wire.message_shortcut(blocks.TURN_INTO_REQUEST, on_turn_into_request)
+    for action_id, handler in BUTTONS:
+        wire.action(action_id, handler)
+    wire.event(REACTION_ADDED, on_reaction)
+    wire.event(MESSAGE, on_message)
+    slack = gateway.SlackMessages(wire.client)
+    services.ticks.append(
+        jobs.tick(store=services.store, clock=services.clock, slack=slack, renderer=blocks.RENDERER)
     )

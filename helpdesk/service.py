@@ -17,10 +17,11 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
+from bot.args import shown
 from bot.clock import Clock
 from bot.delivery import OutboundMessage, enqueue, open_campaign
 from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound, PermissionDenied
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.mrkdwn import Mrkdwn, escape, user_text
 from bot.templating import render
 from directory import service as directory
 from directory.models import Channel, Department, DepartmentMember
@@ -42,6 +43,7 @@ from helpdesk.models import (
 PACKAGE = "helpdesk"
 RESERVED = {"list", "queue", "stats", "help", "mine"}
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{1,31}")
 MAX_SUMMARY = 150
 MAX_DETAILS = 2500
 WARNING_SHARE = 0.75
@@ -77,6 +79,7 @@ class RequestView:
     desk_name: str
     channel_id: str
     requester_id: str
+    opened_by: str
     assignee_id: str | None
     summary: str
     details: str
@@ -160,6 +163,11 @@ class Stats:
 # -- metric formulas (pure) ------------------------------------------------------------------
 
 
+def day_count(days: int) -> str:
+    """`1 day`, `3 days`."""
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
 def median(values: Sequence[float]) -> float | None:
     """The median, or None for no values."""
     return float(statistics.median(values)) if values else None
@@ -213,8 +221,11 @@ def desk_keys(*, session: Session) -> list[str]:
     )
 
 
-def find_desk(*, session: Session, reference: str) -> Desk:
+def find_desk(*, session: Session, reference: str, field: str | None = None) -> Desk:
     """An active desk by key, alias or name (any case).
+
+    Args:
+        field: the form field the reference came from, if any.
 
     Raises:
         NotFound: with the list of desks.
@@ -237,7 +248,7 @@ def find_desk(*, session: Session, reference: str) -> Desk:
     if desk is None or not desk.active:
         keys = desk_keys(session=session)
         listing = ", ".join(f"`{k}`" for k in keys) if keys else "none yet (an admin adds them)"
-        raise NotFound(f"There is no desk `{reference}`. Desks: {listing}.")
+        raise NotFound(f"There is no desk `{shown(reference)}`. Desks: {listing}.", field=field)
     return desk
 
 
@@ -382,7 +393,7 @@ def _new_key(session: Session, key: str) -> str:
     key = key.strip().lower()
     if not KEY.match(key) or key in RESERVED:
         raise InvalidInput(
-            f"`{key}` can't be a desk key: use up to 32 lowercase letters, digits, - or _ "
+            f"`{shown(key)}` can't be a desk key: use up to 32 lowercase letters, digits, - or _ "
             f"(and not {', '.join(sorted(RESERVED))})."
         )
     if session.get(DeskAlias, key) is not None:
@@ -424,6 +435,23 @@ def _check_intake_channel(channel: Channel) -> None:
         )
 
 
+def desk_form_choices(
+    *, session: Session, admins: Sequence[str], actor: str, default_zone: str
+) -> tuple[list[tuple[str, str]], str]:
+    """What the desk set-up form offers an admin: (label, user group id) of every department,
+    and the admin's own time zone.
+
+    Raises:
+        PermissionDenied: not an admin.
+    """
+    directory.require_admin(session=session, admins=admins, user_id=actor)
+    departments = [
+        (f"{d.name or d.handle} (@{d.handle})", d.usergroup_id)
+        for d in directory.list_departments(session=session)
+    ]
+    return departments, directory.zone_of(session=session, user_id=actor, default=default_zone)
+
+
 def remove_desk(
     *, session: Session, clock: Clock, admins: Sequence[str], actor: str, key: str
 ) -> Desk:
@@ -445,12 +473,12 @@ def set_hours(
     days: str,
     window: str,
     zone: str,
-) -> Desk:
-    """Set business days, the daily window and the time zone."""
+) -> tuple[Desk, bh.BusinessHours]:
+    """Set business days, the daily window and the time zone; returns the desk and its hours."""
     desk = _admin_desk(session, admins, actor, key)
     _set_hours(desk, bh.parse_days(days), bh.parse_window(window), bh.parse_zone(zone), clock.now())
     session.add(desk)
-    return desk
+    return desk, business_hours(session=session, desk=desk)
 
 
 def _set_hours(
@@ -465,14 +493,11 @@ def _set_hours(
 
 
 def set_holiday(
-    *, session: Session, admins: Sequence[str], actor: str, key: str, day: str, remove: bool
+    *, session: Session, admins: Sequence[str], actor: str, key: str, day: date, remove: bool
 ) -> tuple[Desk, date]:
     """Add (or remove) a closed day."""
     desk = _admin_desk(session, admins, actor, key)
-    try:
-        parsed = date.fromisoformat(day)
-    except ValueError:
-        raise InvalidInput(f"`{day}` is not a date. Write it like `2026-12-25`.") from None
+    parsed = day
     existing = session.get(DeskHoliday, (desk.id, parsed))
     if remove:
         if existing is None:
@@ -523,14 +548,14 @@ def set_alias(
     existing = session.get(DeskAlias, alias)
     if remove:
         if existing is None or existing.desk_id != desk.id:
-            raise NotFound(f"`{alias}` is not an alias of `{desk.key}`.")
+            raise NotFound(f"`{shown(alias)}` is not an alias of `{desk.key}`.")
         session.delete(existing)
         return desk
     if not KEY.match(alias) or alias in RESERVED:
-        raise InvalidInput(f"`{alias}` can't be an alias: use letters, digits, - or _.")
+        raise InvalidInput(f"`{shown(alias)}` can't be an alias: use letters, digits, - or _.")
     taken = session.exec(select(Desk).where(Desk.key == alias)).first()
     if taken is not None or (existing is not None and existing.desk_id != desk.id):
-        raise InvalidInput(f"`{alias}` already names another desk.")
+        raise InvalidInput(f"`{shown(alias)}` already names another desk.")
     assert desk.id is not None
     session.add(DeskAlias(alias=alias, desk_id=desk.id))
     return desk
@@ -548,7 +573,7 @@ def set_category(
     existing = session.get(DeskCategory, (desk.id, name))
     if remove:
         if existing is None:
-            raise NotFound(f"`{desk.key}` has no category `{name}`.")
+            raise NotFound(f"`{desk.key}` has no category `{shown(name, 64)}`.")
         session.delete(existing)
     elif existing is None:
         session.add(DeskCategory(desk_id=desk.id, name=name))
@@ -583,20 +608,20 @@ def set_reaction(
     desk = _admin_desk(session, admins, actor, key)
     name = reaction.strip().strip(":").lower()
     if not re.match(r"^[a-z0-9_+'-]{1,64}$", name):
-        raise InvalidInput(f"`{reaction}` is not an emoji name. Write it like `:ticket:`.")
+        raise InvalidInput(f"`{shown(reaction)}` is not an emoji name. Write it like `:ticket:`.")
     desk.reaction = name
     session.add(desk)
     return desk
 
 
 def set_autoclose(
-    *, session: Session, admins: Sequence[str], actor: str, key: str, days: str
+    *, session: Session, admins: Sequence[str], actor: str, key: str, days: int
 ) -> Desk:
     """Set after how many days a resolved request closes itself."""
     desk = _admin_desk(session, admins, actor, key)
-    if not days.isdigit() or not 1 <= int(days) <= 90:
-        raise InvalidInput(f"`{days}` is not a number of days from 1 to 90.")
-    desk.close_after_days = int(days)
+    if not 1 <= days <= 90:
+        raise InvalidInput(f"{days} is not a number of days from 1 to 90.")
+    desk.close_after_days = days
     session.add(desk)
     return desk
 
@@ -643,17 +668,19 @@ def sla_targets(*, session: Session, desk: Desk, priority: str) -> tuple[int, in
     return DEFAULT_SLA.get(priority, DEFAULT_SLA[Priority.NORMAL])
 
 
-def parse_priority(text: str) -> Priority:
+def parse_priority(text: str, *, field: str | None = None) -> Priority:
     """A priority name.
 
     Raises:
-        InvalidInput: with the choices.
+        InvalidInput: with the choices (about `field`, when it came from a form).
     """
     try:
         return Priority(text.strip().lower())
     except ValueError:
         choices = ", ".join(p.value for p in Priority)
-        raise InvalidInput(f"`{text}` is not a priority. Priorities: {choices}.") from None
+        raise InvalidInput(
+            f"`{shown(text)}` is not a priority. Priorities: {choices}.", field=field
+        ) from None
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -671,6 +698,7 @@ def view_of(*, session: Session, request: HelpRequest) -> RequestView:
         desk_name=desk.name,
         channel_id=request.channel_id,
         requester_id=request.requester_id,
+        opened_by=request.opened_by,
         assignee_id=request.assignee_id,
         summary=request.summary,
         details=request.details,
@@ -718,27 +746,25 @@ def open_request(
     """Open a request: its parent message goes to the desk's intake channel through the outbox.
 
     A message already turned into a request (by shortcut or reaction) gives back that request.
+    Errors name the form field they are about ("desk", "summary", "priority", "category").
 
     Raises:
         NotFound: no such desk (the message lists the desks).
         InvalidInput: an empty summary, an unknown priority or category.
     """
-    desk = find_desk(session=session, reference=desk_ref)
+    desk = find_desk(session=session, reference=desk_ref, field="desk")
     summary = " ".join(summary.split())
     if not summary:
         raise InvalidInput(
-            f"Say what you need: `/request {desk.key} &lt;one-line summary&gt;`, or `/request` for a form."
+            f"Say what you need: `/request {desk.key} &lt;one-line summary&gt;`, or `/request` "
+            "for a form.",
+            field="summary",
         )
     if len(summary) > MAX_SUMMARY:
         summary = summary[: MAX_SUMMARY - 1] + "…"
-    wanted = parse_priority(priority)
+    wanted = parse_priority(priority, field="priority")
     if category:
-        known = desk_info(session=session, desk=desk).categories
-        if category not in known:
-            raise InvalidInput(
-                f"`{category}` is not a category of {desk.name}. "
-                f"Categories: {', '.join(known) or 'none'}."
-            )
+        _check_category(session, desk, category)
     if source_channel and source_ts:
         existing = session.exec(
             select(HelpRequest).where(
@@ -785,6 +811,149 @@ def open_request(
     request.rendered_version = request.version
     session.add(request)
     return Opened(view=view)
+
+
+def _check_category(session: Session, desk: Desk, category: str) -> None:
+    known = desk_info(session=session, desk=desk).categories
+    if category not in known:
+        listing = ", ".join(escape(k) for k in known) or "none"
+        raise InvalidInput(
+            f"`{shown(category, 64)}` is not a category of {escape(desk.name)}. "
+            f"Categories: {listing}.",
+            field="category",
+        )
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """The request form as filled in. `category_desk`: the desk the chosen category belongs to
+    (the form lists every desk's categories)."""
+
+    desk: str
+    summary: str
+    details: str = ""
+    priority: str = "normal"
+    category: str | None = None
+    category_desk: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageSource:
+    """A Slack message a request is made from, as Commons read it (never as a payload claims)."""
+
+    channel: str
+    ts: str
+    link: str | None = None
+    author: str | None = None
+    text: str = ""
+
+
+def submit_request(
+    *,
+    session: Session,
+    clock: Clock,
+    renderer: Renderer,
+    actor: str,
+    form: RequestForm,
+    source: MessageSource | None = None,
+) -> Opened:
+    """Open a request from the form, as `actor`; from a message when `source` is given.
+
+    The requester is the person acting. From someone else's message, its author is linked as
+    the source and told by DM; unless the actor is an agent of the chosen desk, who files it on
+    the author's behalf (the author is then the requester, and the parent message says who
+    filed it).
+
+    Raises:
+        NotFound, InvalidInput: as `open_request`, with the field each error is about.
+    """
+    desk = find_desk(session=session, reference=form.desk, field="desk")
+    if form.category and form.category_desk is not None:
+        owner = find_desk(session=session, reference=form.category_desk, field="category")
+        if owner.id != desk.id:
+            raise InvalidInput(
+                f"That category belongs to {escape(owner.name)}, not {escape(desk.name)}.",
+                field="category",
+            )
+    author = source.author if source is not None else None
+    on_behalf = bool(author and author != actor) and is_agent(
+        session=session, desk=desk, user_id=actor
+    )
+    opened = open_request(
+        session=session,
+        clock=clock,
+        renderer=renderer,
+        desk_ref=desk.key,
+        requester_id=author if on_behalf and author else actor,
+        opened_by=actor,
+        summary=form.summary,
+        details=form.details,
+        priority=form.priority or "normal",
+        category=form.category or None,
+        source="shortcut" if source is not None else "modal",
+        source_channel=source.channel if source is not None else None,
+        source_ts=source.ts if source is not None else None,
+        source_link=source.link if source is not None else None,
+    )
+    if source is not None and author and author != opened.view.requester_id and not opened.existed:
+        _tell_author(session, clock, opened.view, author=author, source=source)
+    return opened
+
+
+def _tell_author(
+    session: Session, clock: Clock, view: RequestView, *, author: str, source: MessageSource
+) -> None:
+    """DM the author of a message someone else turned into their own request."""
+    desk = find_desk(session=session, reference=view.desk_key)
+    text = render(PACKAGE, "dm_source.j2", view=view, link=source.link, channel=source.channel)
+    enqueue(
+        session=session,
+        clock=clock,
+        campaign_id=_campaign(session, clock, desk),
+        messages=[
+            OutboundMessage(
+                target=author, text=text, idempotency_key=f"helpdesk.r{view.id}.source.dm"
+            )
+        ],
+    )
+
+
+def open_from_reaction(
+    *,
+    session: Session,
+    clock: Clock,
+    renderer: Renderer,
+    desk_ref: str,
+    reactor: str,
+    message: MessageSource,
+) -> Opened:
+    """A desk's reaction on a message in its intake channel: the message's author asked, so the
+    request is theirs; the parent says who reacted."""
+    text = message.text
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    return open_request(
+        session=session,
+        clock=clock,
+        renderer=renderer,
+        desk_ref=desk_ref,
+        requester_id=message.author or reactor,
+        opened_by=reactor,
+        summary=first_line or "Request from a message",
+        details=text,
+        source="reaction",
+        source_channel=message.channel,
+        source_ts=message.ts,
+        source_link=message.link,
+    )
+
+
+def reaction_desk(*, session: Session, channel_id: str, ts: str, reaction: str) -> str | None:
+    """The key of the desk a reaction opens a request at, or None (another channel or emoji, or
+    a reaction on a request's own parent message)."""
+    key = desk_for_reaction(session=session, channel_id=channel_id, reaction=reaction)
+    if key is None or is_request_parent(session=session, channel_id=channel_id, ts=ts):
+        return None
+    return key
 
 
 def _load(session: Session, request_id: int) -> tuple[HelpRequest, Desk]:
@@ -900,6 +1069,8 @@ def assign(
     """
     request, desk = _load(session, request_id)
     _require_agent(session, desk, actor, "claim or assign requests")
+    if not SLACK_USER.fullmatch(assignee):
+        raise InvalidInput("Pick the person to assign it to in *Assign to…*.")
     if request.status not in ACTIVE_STATUSES:
         raise InvalidInput(
             f"Request #{request.id} is {STATUS_LABELS[request.status].lower()}; reopen it first."
@@ -984,7 +1155,7 @@ def resolve(
         desk,
         actor=actor,
         note=f"<@{actor}> resolved this request. It closes by itself in "
-        f"{desk.close_after_days} day(s) unless <@{request.requester_id}> reopens it.",
+        f"{day_count(desk.close_after_days)} unless <@{request.requester_id}> reopens it.",
         extra=extra,
     )
 
@@ -1103,11 +1274,17 @@ def rate(*, session: Session, clock: Clock, actor: str, request_id: int, score: 
     return view_of(session=session, request=request)
 
 
-def add_comment(
-    *, session: Session, clock: Clock, actor: str, request_id: int, comment: str
-) -> RequestView:
-    """The requester adds a comment to their rating, once."""
-    request, _ = _load(session, request_id)
+def check_commentable(*, session: Session, actor: str, request_id: int) -> Rating:
+    """The rating the person may still add a comment to.
+
+    Raises:
+        NotFound: no such request.
+        PermissionDenied: not the requester.
+        InvalidInput: not rated yet, or already commented.
+    """
+    request = session.get(HelpRequest, request_id)
+    if request is None:
+        raise NotFound(f"There is no request #{request_id}.")
     if actor != request.requester_id:
         raise PermissionDenied(f"Only <@{request.requester_id}> can comment on this rating.")
     rating = session.get(Rating, request_id)
@@ -1115,9 +1292,22 @@ def add_comment(
         raise InvalidInput("Rate the request first (1-5), then add a comment.")
     if rating.comment:
         raise InvalidInput("You have already added a comment to this rating.")
+    return rating
+
+
+def add_comment(
+    *, session: Session, clock: Clock, actor: str, request_id: int, comment: str
+) -> RequestView:
+    """The requester adds a comment to their rating, once.
+
+    Raises:
+        as `check_commentable`; InvalidInput (field "comment") for an empty comment.
+    """
+    request, _ = _load(session, request_id)
+    rating = check_commentable(session=session, actor=actor, request_id=request_id)
     text = comment.strip()
     if not text:
-        raise InvalidInput("The comment is empty.")
+        raise InvalidInput("The comment is empty.", field="comment")
     rating.comment = text[:MAX_DETAILS]
     session.add(rating)
     return view_of(session=session, request=request)
@@ -1322,7 +1512,7 @@ def close_resolved(*, session: Session, clock: Clock, renderer: Renderer) -> int
             request,
             desk,
             actor=request.assignee_id or request.requester_id,
-            note=f"Closed automatically, {desk.close_after_days} day(s) after it was resolved.",
+            note=f"Closed automatically, {day_count(desk.close_after_days)} after it was resolved.",
             tell_requester=False,
         )
         closed += 1

@@ -58,3 +58,11 @@ def reply_in_thread(
     message, _ = harness.driver.say(harness.user(who), IT_HELP, text, thread_ts=thread_ts)
     assert wait_until(until), "the message event was not handled"
     return message
+
+
+def wait_status(harness: Harness, request_id: int, status: str) -> None:
+    """Buttons are acknowledged before their work is done (as Slack wants within 3 s): wait for
+    the click's change to be committed."""
+    assert wait_until(lambda: request_row(harness, request_id).status == status), (
+        f"request #{request_id} is {request_row(harness, request_id).status}, not {status}"
+    )

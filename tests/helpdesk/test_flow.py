@@ -11,6 +11,7 @@ from tests.helpdesk.conftest import (
     reply_in_thread,
     request_row,
     text_of,
+    wait_status,
 )
 from tests.support import wait_until
 
@@ -43,6 +44,7 @@ def run_request_from_opening_to_rating(harness: Harness) -> None:
     assert "Open" in parent(harness, 1).text
 
     harness.click("bob", "helpdesk.claim", channel_id=IT_HELP, message_ts=first.ts)
+    wait_status(harness, 1, "in_progress")
     harness.run_due()
     claimed = parent(harness, 1)
     assert "In progress" in claimed.text
@@ -67,11 +69,14 @@ def run_request_from_opening_to_rating(harness: Harness) -> None:
     assert "First response" in str(parent(harness, 1).blocks)
 
     harness.click("bob", "helpdesk.resolve", channel_id=IT_HELP, message_ts=first.ts)
+    wait_status(harness, 1, "resolved")
     harness.run_due()
     assert "Resolved" in parent(harness, 1).text
     rate_dm = next(m for m in reversed(harness.dms("carol")) if "helpdesk.rate.5" in str(m.blocks))
     dm_channel = harness.slack.workspace.dm_channel_for(harness.user("carol")).id
     harness.click("carol", "helpdesk.rate.5", channel_id=dm_channel, message_ts=rate_dm.ts)
+    rated = harness.slack.workspace.find_message
+    assert wait_until(lambda: "Thanks! You rated" in str(rated(dm_channel, rate_dm.ts)))
     harness.run_due()
     assert "Rated 5/5" in str(parent(harness, 1).blocks)
 

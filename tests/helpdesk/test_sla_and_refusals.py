@@ -9,7 +9,14 @@ from bot.errors import InvalidInput
 from helpdesk import service
 from helpdesk.models import HelpRequest, SlaAlert
 from tests.harness import Harness
-from tests.helpdesk.conftest import IT_HELP, add_it_desk, parent, request_row, text_of
+from tests.helpdesk.conftest import (
+    IT_HELP,
+    add_it_desk,
+    parent,
+    request_row,
+    text_of,
+    wait_status,
+)
 from tests.support import wait_until
 
 
@@ -28,6 +35,7 @@ def test_sla_warns_at_75_percent_then_escalates_the_breach_to_the_lead_once(
     harness.run_due()
     first = parent(harness, 1)
     harness.click("bob", "helpdesk.claim", channel_id=IT_HELP, message_ts=first.ts)
+    wait_status(harness, 1, "in_progress")
 
     harness.clock.set(datetime(2026, 11, 24, 9, 44, tzinfo=UTC))
     harness.run_due()
@@ -70,7 +78,7 @@ def test_people_who_are_not_allowed_are_refused_and_nothing_changes(harness: Har
     assert request_row(harness, 1).status == "open"
 
     harness.click("bob", "helpdesk.resolve", channel_id=IT_HELP, message_ts=first.ts)
-    assert request_row(harness, 1).status == "resolved"
+    wait_status(harness, 1, "resolved")
     harness.run_due()
     harness.click("dave", "helpdesk.reopen", channel_id=IT_HELP, message_ts=first.ts)
     assert wait_until(lambda: any("can reopen" in t for t in harness.ephemeral_texts("dave")))
@@ -85,7 +93,7 @@ def test_people_who_are_not_allowed_are_refused_and_nothing_changes(harness: Har
         service.rate(session=session, clock=harness.clock, actor="U0CAROL", request_id=1, score=1)
 
     harness.click("carol", "helpdesk.reopen", channel_id=IT_HELP, message_ts=first.ts)
-    assert request_row(harness, 1).status == "in_progress"
+    wait_status(harness, 1, "in_progress")
 
 
 def test_bad_requests_get_a_clear_answer(harness: Harness) -> None:
