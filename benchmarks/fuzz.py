@@ -135,7 +135,7 @@ def run(database: str | None, commands: int, interactions: int, seed: int, threa
             f"replies with a reference id {tally.with_reference:4}"
         )
     print(f"  messages after the ack with a reference id: {later_references}")
-    print(f"  ERROR lines in the log: {len(errors)}")
+    print(f"  ERROR lines in the log: {len(errors)} (of {len(log)} lines)")
     for line in errors[:10]:
         print(f"    {line[:200]}")
     bad = (

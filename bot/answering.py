@@ -222,7 +222,8 @@ def tell(
     """Answer the person where they acted: through response_url when Slack gave one, else as an
     ephemeral message in the channel, else in their DM (a button in a modal or the App Home)."""
     body = interaction.body
-    if interaction.respond is not None and isinstance(body.get("response_url"), str):
+    url = body.get("response_url")
+    if interaction.respond is not None and isinstance(url, str) and url.startswith("http"):
         interaction.respond(
             text=text,
             blocks=_blocks(blocks),
