@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 
 from announcements import blocks, jobs, service
 from bot.args import channel_ref, parse_id
-from bot.claims import STALE
-from bot.errors import DomainError, InvalidInput
+from bot.errors import DomainError
+from bot.gateway import SlackMembers
 from bot.interaction import (
     Interaction,
     Later,
@@ -42,70 +42,9 @@ THANKS = ":white_check_mark: Thanks, your acknowledgement is recorded."
 ALREADY = "You have already acknowledged this one; nothing more to do."
 
 
-class SlackMembers:
-    """service.ChannelMembers over conversations.members (Tier 4), paged until the person is found.
-
-    Each answer is kept for the interaction: handlers ask once before their write transaction,
-    so that the service's own check inside it does not wait on Slack.
-    """
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-        self._known: dict[tuple[str, str], bool] = {}
-
-    def is_member(self, channel_id: str, user_id: str) -> bool:
-        key = (channel_id, user_id)
-        if key not in self._known:
-            self._known[key] = self._read(channel_id, user_id)
-        return self._known[key]
-
-    def _read(self, channel_id: str, user_id: str) -> bool:
-        cursor = ""
-        for _ in range(MEMBER_PAGES):
-            page = self._page(channel_id, cursor)
-            if page is None or user_id in (page.get("members") or []):
-                return page is not None
-            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-            if not cursor:
-                return False
-        raise DomainError(
-            f"<#{channel_id}> has too many members for Commons to check that you are one of "
-            "them now; ask the author or host to share it with you."
-        )
-
-    def _page(self, channel_id: str, cursor: str) -> dict[str, Any] | None:
-        try:
-            response = self.client.conversations_members(
-                channel=channel_id, limit=200, cursor=cursor or None
-            )
-        except SlackApiError as error:
-            if error.response.status_code == 429:
-                raise DomainError(
-                    "Slack is busy, so Commons could not check that you are in the channel. "
-                    "Try again in a minute."
-                ) from None
-            # Commons left the channel (or it is gone): nobody can be shown to be in it.
-            logger.info("no members for %s: %s", channel_id, error.response.get("error"))
-            return None
-        return dict(response.data) if isinstance(response.data, dict) else {}
-
-
 def policy_of(i: Interaction) -> service.Policy:
     """Who may do what, from the settings."""
     return service.Policy(admins=i.services.settings.admins)
-
-
-def button_id(i: Interaction, *, what: str, usage: str) -> int:
-    """The row a button names (its value), read like a typed id; services re-check it."""
-    return parse_id(str(i.action.get("value") or ""), usage=usage, what=what)
-
-
-def sealed_id(i: Interaction, purpose: str, key: str) -> int:
-    """An id Commons sealed into the view's private_metadata for `purpose`."""
-    value = i.unseal(purpose).get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(STALE)
-    return value
 
 
 # -- /announce and its form ---------------------------------------------------------------------
@@ -179,7 +118,7 @@ def on_template_chosen(i: Interaction) -> Outcome:
 
 def on_back(i: Interaction) -> Outcome:
     """Edit, on the preview: the form again with the draft."""
-    announcement_id = button_id(i, what="draft", usage="/announce")
+    announcement_id = i.button_id(what="draft", usage="/announce")
     with i.services.store.unit_of_work(write=False) as session:
         ctx = service.back_to_form(
             session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
@@ -190,7 +129,7 @@ def on_back(i: Interaction) -> Outcome:
 def on_preview_submitted(i: Interaction) -> Outcome:
     """The preview confirmed: scheduled, or sent for approval."""
     try:
-        announcement_id = sealed_id(i, blocks.PREVIEW_SEAL, "announcement")
+        announcement_id = i.sealed_id(blocks.PREVIEW_SEAL, "announcement")
         with i.services.store.unit_of_work() as session:
             outcome = service.confirm(
                 session=session,
@@ -211,7 +150,7 @@ def on_preview_submitted(i: Interaction) -> Outcome:
 
 def on_acknowledge(i: Interaction) -> Outcome:
     """Acknowledge, on a must-read or its reminder."""
-    post_id = button_id(i, what="announcement", usage="/announce list")
+    post_id = i.button_id(what="announcement", usage="/announce list")
     members = _members_for_post(i, post_id)
     with i.services.store.unit_of_work() as session:
         first = service.acknowledge(
@@ -235,7 +174,7 @@ def _members_for_post(i: Interaction, post_id: int) -> SlackMembers:
 
 def on_approve(i: Interaction) -> Outcome:
     """Approve, on a review request: scheduled; the request says who approved it."""
-    announcement_id = button_id(i, what="announcement", usage="/announce list")
+    announcement_id = i.button_id(what="announcement", usage="/announce list")
     with i.services.store.unit_of_work() as session:
         text = service.approve(
             session=session,
@@ -249,7 +188,7 @@ def on_approve(i: Interaction) -> Outcome:
 
 def on_request_changes(i: Interaction) -> Outcome:
     """Request changes, on a review request: the reviewer's note form."""
-    announcement_id = button_id(i, what="announcement", usage="/announce list")
+    announcement_id = i.button_id(what="announcement", usage="/announce list")
     with i.services.store.unit_of_work(write=False) as session:
         service.pending_review(session, policy_of(i), i.user_id, announcement_id)
     message = i.body.get("message")
@@ -267,7 +206,7 @@ def on_changes_submitted(i: Interaction) -> Outcome:
             clock=i.services.clock,
             policy=policy_of(i),
             reviewer=i.user_id,
-            announcement_id=sealed_id(i, blocks.CHANGES_SEAL, "announcement"),
+            announcement_id=i.sealed_id(blocks.CHANGES_SEAL, "announcement"),
             note=i.submitted.text("note"),
         )
     return Later(
@@ -436,8 +375,7 @@ ANNOUNCE = CommandTable(
 def register(wire: Wiring) -> None:
     """Wire `/announce`, its modals and buttons, its schedules and the acknowledgement-count tick."""
     _schedules(wire)
-    wire.services.command_tables[ANNOUNCE.command] = ANNOUNCE
-    wire.command(ANNOUNCE.command, ANNOUNCE.handle)
+    wire.table(ANNOUNCE)
     wire.view(blocks.COMPOSE_FORM, on_compose_submitted)
     wire.view(blocks.PREVIEW_CALLBACK, on_preview_submitted)
     wire.view(blocks.CHANGES_FORM, on_changes_submitted)

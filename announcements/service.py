@@ -34,10 +34,11 @@ from bot.clock import Clock
 from bot.delivery import OutboundMessage
 from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Campaign, Delivery, Schedule
-from bot.mrkdwn import Mrkdwn, escape, user_text
+from bot.mrkdwn import Mrkdwn, counted, escape, user_text
 from bot.templating import render
 from directory import service as directory
 from directory.models import Channel, Department, Person, Role
+from directory.visibility import ChannelMembers, may_see
 
 POST_KIND = "announcements.post"
 REMIND_KIND = "announcements.remind"
@@ -123,33 +124,6 @@ class Renderer(Protocol):
     def approval_request(self, review: Review) -> list[dict[str, Any]]:
         """The message reviewers act on."""
         ...
-
-
-class ChannelMembers(Protocol):
-    """Who is in a channel, as Slack says (the caller's adapter reads it; Commons stores none)."""
-
-    def is_member(self, channel_id: str, user_id: str) -> bool:
-        """True when the person is a member of the channel."""
-        ...
-
-
-def may_see(
-    *, session: Session, members: ChannelMembers, channel_ids: Sequence[str], user_id: str
-) -> bool:
-    """What was posted in a public channel is for everyone; what went only to private channels
-    (or to channels the directory does not know) is for their members."""
-    private: list[str] = []
-    for channel_id in channel_ids:
-        channel = session.get(Channel, channel_id)
-        if channel is not None and not channel.is_private:
-            return True
-        private.append(channel_id)
-    return any(members.is_member(channel_id, user_id) for channel_id in private)
-
-
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """`1 message`, `3 messages`: a count with its noun in the right number."""
-    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import DomainError
 from directory.service import ChannelRecord, GroupRecord, PersonRecord
 
 logger = logging.getLogger("commons.gateway")
@@ -115,3 +116,54 @@ class SlackDirectory:
                 bot_is_member=bool(channel.get("is_member")),
                 member_count=int(channel.get("num_members") or 0),
             )
+
+
+MEMBER_PAGES = 25
+
+
+class SlackMembers:
+    """directory.visibility.ChannelMembers over conversations.members (Tier 4), paged until the person is found.
+
+    Each answer is kept for the interaction: handlers ask once before their write transaction,
+    so that the service's own check inside it does not wait on Slack.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        key = (channel_id, user_id)
+        if key not in self._known:
+            self._known[key] = self._read(channel_id, user_id)
+        return self._known[key]
+
+    def _read(self, channel_id: str, user_id: str) -> bool:
+        cursor = ""
+        for _ in range(MEMBER_PAGES):
+            page = self._page(channel_id, cursor)
+            if page is None or user_id in (page.get("members") or []):
+                return page is not None
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return False
+        raise DomainError(
+            f"<#{channel_id}> has too many members for Commons to check that you are one of "
+            "them now; ask the author or host to share it with you."
+        )
+
+    def _page(self, channel_id: str, cursor: str) -> dict[str, Any] | None:
+        try:
+            response = self.client.conversations_members(
+                channel=channel_id, limit=200, cursor=cursor or None
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                raise DomainError(
+                    "Slack is busy, so Commons could not check that you are in the channel. "
+                    "Try again in a minute."
+                ) from None
+            # Commons left the channel (or it is gone): nobody can be shown to be in it.
+            logger.info("no members for %s: %s", channel_id, error.response.get("error"))
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else {}

@@ -27,7 +27,7 @@ import re
 import uuid
 from collections.abc import Callable
 from re import Pattern
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
@@ -54,6 +54,9 @@ from bot.outcomes import (
 )
 from bot.screen import describe
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.verbs import CommandTable
 
 __all__ = [
     "EventHandler",
@@ -100,6 +103,13 @@ class Wiring:
         self.services.wired.append(
             (kind, target.pattern if isinstance(target, Pattern) else target)
         )
+
+    def table(self, table: "CommandTable", *, wire_command: bool = True) -> None:
+        """A slash command's verb table: its help and docs source, and (unless it is reached
+        through another command's verb) the command itself."""
+        self.services.command_tables[table.command] = table
+        if wire_command:
+            self.command(table.command, table.handle)
 
     def command(self, name: str, handler: Handler) -> None:
         self._note("command", name)

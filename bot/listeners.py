@@ -59,6 +59,6 @@ def on_home_opened(interaction: Interaction) -> None:
 
 def register(wire: Wiring) -> None:
     """Attach the shell's listeners."""
-    wire.services.command_tables[COMMONS_COMMAND] = commons_table(wire.services)
+    wire.table(commons_table(wire.services), wire_command=False)  # on_commons: the overview
     wire.command(COMMONS_COMMAND, on_commons)
     wire.event(APP_HOME_OPENED, on_home_opened)

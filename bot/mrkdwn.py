@@ -83,3 +83,8 @@ def plain_text(text: str, name_of: Callable[[str], str | None] = lambda _id: Non
     out = _TOKEN.sub(token, text).replace("`", "")
     out = _BOLD.sub(r"\1", out)
     return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 message`, `3 messages`: a count with its noun in the right number."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"

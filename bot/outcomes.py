@@ -11,6 +11,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import claims
+from bot.args import parse_id
+from bot.errors import InvalidInput
 from bot.forms import Form, FormValues, StateValues
 from bot.services import Services
 
@@ -173,6 +175,17 @@ class Interaction:
         """
         claimed = self.view.get("private_metadata") if token is None else token
         return claims.unseal(self.services.settings.slack_signing_secret, purpose, claimed)
+
+    def button_id(self, *, what: str, usage: str) -> int:
+        """The row a button names (its value), read like a typed id; services re-check it."""
+        return parse_id(str(self.action.get("value") or ""), usage=usage, what=what)
+
+    def sealed_id(self, purpose: str, key: str) -> int:
+        """An id Commons sealed into the view's private_metadata for `purpose`."""
+        value = self.unseal(purpose).get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidInput(claims.STALE)
+        return value
 
     def seal(self, purpose: str, data: dict[str, Any]) -> str:
         """Seal data for a view's private_metadata or a button's value."""

@@ -13,7 +13,7 @@ from bot.claims import STALE
 from bot.errors import InvalidInput
 from bot.forms import Form
 from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
-from bot.mrkdwn import escape
+from bot.mrkdwn import counted, escape
 from bot.templating import render
 from bot.verbs import Bare, CommandTable, Fallback, Verb
 from helpdesk import blocks, gateway, jobs, service
@@ -491,7 +491,7 @@ def on_desk_reaction(i: Interaction, args: list[str]) -> Outcome:
 def on_desk_autoclose(i: Interaction, args: list[str]) -> Outcome:
     days = parse_count(args[1], what="The number of days", low=1, high=90)
     desk = _as_admin(i, service.set_autoclose, key=args[0], days=days)
-    after = service.day_count(desk.close_after_days)
+    after = counted(desk.close_after_days, "day")
     return Reply(f"Resolved requests at `{desk.key}` close {after} after they are resolved.")
 
 
@@ -673,8 +673,8 @@ def register(wire: Wiring) -> None:
     """Wire `/request`, the `/commons desk` verbs, the forms, buttons, shortcut, events and tick."""
     services = wire.services
     wire.command(REQUEST.command, on_request)
-    services.command_tables[REQUEST.command] = REQUEST
-    services.command_tables[DESK.command] = DESK
+    wire.table(REQUEST, wire_command=False)  # on_request adds today's desks to its help
+    wire.table(DESK, wire_command=False)  # reached through the /commons desk verb
     services.commons_verbs.append(DESK_VERB)
     for form, on_submitted in FORMS:
         wire.view(form, on_submitted)

@@ -21,7 +21,7 @@ from bot.args import shown
 from bot.clock import Clock
 from bot.delivery import OutboundMessage, enqueue, open_campaign
 from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound, PermissionDenied
-from bot.mrkdwn import Mrkdwn, escape, user_text
+from bot.mrkdwn import Mrkdwn, counted, escape, user_text
 from bot.templating import render
 from directory import service as directory
 from directory.models import Channel, Department, DepartmentMember
@@ -161,11 +161,6 @@ class Stats:
 
 
 # -- metric formulas (pure) ------------------------------------------------------------------
-
-
-def day_count(days: int) -> str:
-    """`1 day`, `3 days`."""
-    return f"{days} day" if days == 1 else f"{days} days"
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -1155,7 +1150,7 @@ def resolve(
         desk,
         actor=actor,
         note=f"<@{actor}> resolved this request. It closes by itself in "
-        f"{day_count(desk.close_after_days)} unless <@{request.requester_id}> reopens it.",
+        f"{counted(desk.close_after_days, 'day')} unless <@{request.requester_id}> reopens it.",
         extra=extra,
     )
 
@@ -1512,7 +1507,7 @@ def close_resolved(*, session: Session, clock: Clock, renderer: Renderer) -> int
             request,
             desk,
             actor=request.assignee_id or request.requester_id,
-            note=f"Closed automatically, {day_count(desk.close_after_days)} after it was resolved.",
+            note=f"Closed automatically, {counted(desk.close_after_days, 'day')} after it was resolved.",
             tell_requester=False,
         )
         closed += 1

@@ -433,8 +433,7 @@ def register(wire: Wiring) -> None:
     handlers[service.REMIND_KIND] = jobs.RemindHandler(clock)
     handlers[service.CLOSE_KIND] = jobs.CloseHandler(clock)
     wire.services.ticks.append(upload_tick(wire))
-    wire.services.command_tables[PULSE.command] = PULSE
-    wire.command(PULSE.command, PULSE.handle)
+    wire.table(PULSE)
     wire.view(blocks.CREATE_FORM, on_create_submitted)
     wire.view(blocks.ANSWER_FORM, on_answer_submitted)
     wire.action(VOTE_ACTION, on_vote)

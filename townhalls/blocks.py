@@ -29,9 +29,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from announcements.blocks import VALUE, option, text_input
-from announcements.service import counted
 from bot.forms import Form, FormField, FormValues
-from bot.mrkdwn import escape
+from bot.mrkdwn import counted, escape
 from townhalls.service import REMINDER_CHOICES, RankedQuestion, TownHallInput, TownHallView
 
 TOWNHALL_CALLBACK = "announcements.townhall"

@@ -11,8 +11,9 @@ import re
 from slack_sdk.models.views import View
 
 from announcements.blocks import local_today
-from announcements.listeners import SlackMembers, button_id, policy_of, sealed_id
+from announcements.listeners import policy_of
 from bot.args import parse_id
+from bot.gateway import SlackMembers
 from bot.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal, Wiring
 from bot.templating import render
 from bot.verbs import Bare, CommandTable, Verb
@@ -116,7 +117,7 @@ def on_cancel(i: Interaction, args: list[str]) -> Outcome:
 
 def on_ask(i: Interaction) -> Outcome:
     """Ask a question, on a notice: the question form."""
-    townhall_id = button_id(i, what="town hall", usage="/townhall list")
+    townhall_id = i.button_id(what="town hall", usage="/townhall list")
     with i.services.store.unit_of_work(write=False) as session:
         shown = service.require_visible(
             session=session,
@@ -130,7 +131,7 @@ def on_ask(i: Interaction) -> Outcome:
 
 def on_ask_submitted(i: Interaction) -> Outcome:
     """The question form: stored (without the asker's id when anonymous)."""
-    townhall_id = sealed_id(i, blocks.ASK_SEAL, "townhall")
+    townhall_id = i.sealed_id(blocks.ASK_SEAL, "townhall")
     members, anonymous = _members_of(i, townhall_id), i.submitted.flag("anonymous")
     with i.services.store.unit_of_work() as session:
         service.ask(
@@ -147,13 +148,13 @@ def on_ask_submitted(i: Interaction) -> Outcome:
 
 def on_questions(i: Interaction) -> Outcome:
     """See and upvote questions, on a notice."""
-    townhall_id = button_id(i, what="town hall", usage="/townhall list")
+    townhall_id = i.button_id(what="town hall", usage="/townhall list")
     return OpenModal(_questions_view(i, townhall_id, SlackMembers(i.client)))
 
 
 def on_upvote(i: Interaction) -> Outcome:
     """Upvote, in the questions: counted once; the list shows the new order."""
-    question_id = button_id(i, what="question", usage="/townhall list")
+    question_id = i.button_id(what="question", usage="/townhall list")
     members = SlackMembers(i.client)
     with i.services.store.unit_of_work(write=False) as session:
         service.require_question_visible(
@@ -213,8 +214,7 @@ def register(wire: Wiring) -> None:
     services.schedule_handlers[service.QUESTIONS_KIND] = jobs.QuestionsHandler(
         services.clock, renderer
     )
-    services.command_tables[TOWNHALL.command] = TOWNHALL
-    wire.command(TOWNHALL.command, TOWNHALL.handle)
+    wire.table(TOWNHALL)
     wire.view(blocks.TOWNHALL_FORM, on_townhall_submitted)
     wire.view(blocks.ASK_FORM, on_ask_submitted)
     wire.action(blocks.ASK_ACTION, on_ask)

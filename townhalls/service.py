@@ -21,16 +21,17 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from announcements.service import ChannelMembers, Instant, Policy, counted, may_see
+from announcements.service import Instant, Policy
 from bot import delivery, schedules
 from bot.args import parse_date, parse_time, parse_zone
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
 from bot.errors import DomainError, FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Campaign, Schedule
-from bot.mrkdwn import Mrkdwn, escape, user_text
+from bot.mrkdwn import Mrkdwn, counted, escape, user_text
 from directory import service as directory
 from directory.models import Role
+from directory.visibility import ChannelMembers, may_see
 from townhalls.models import Question, TownHall, Upvote
 
 # The schedule kinds stored schedules carry: never rename them.
