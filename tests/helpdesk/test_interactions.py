@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from helpdesk.listeners import DESK, REQUEST
+from helpdesk.desk_listeners import DESK
+from helpdesk.listeners import REQUEST
 from helpdesk.models import HelpRequest
 from tests.harness import Harness
 from tests.helpdesk.conftest import (
