@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.answering import attempt, failure_text, run, show, tell
 from bot.errors import DomainError
@@ -149,6 +150,12 @@ class Wiring:
                 handler(interaction)
             except DomainError as error:
                 logger.info("event %s refused: %s", event_type, type(error).__name__)
+            except SlackApiError as error:
+                # Slack refused what the handler asked (busy: 429, a user it does not know): a
+                # fact about Slack, not a fault in Commons.
+                logger.warning(
+                    "event %s: Slack refused a call: %s", event_type, error.response.get("error")
+                )
             except Exception:
                 reference = uuid.uuid4().hex[:8]
                 logger.exception(

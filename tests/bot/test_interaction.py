@@ -84,7 +84,13 @@ def _refuse_confirm(i: Interaction) -> Outcome:
     raise DomainError("That announcement was sent already.")
 
 
+def _publish_for_nobody(i: Interaction) -> None:
+    calls.append("published")
+    i.client.views_publish(user_id="U0NOBODY", view={"type": "home", "blocks": []})
+
+
 def _test_feature(wire: Wiring) -> None:
+    wire.event("app_mention", _publish_for_nobody)
     wire.view("test.confirm", _refuse_confirm)
     wire.command("/count", _count)
     wire.command("/form", _open_form)
@@ -335,3 +341,14 @@ def test_a_refusal_on_a_form_without_inputs_is_shown_in_the_form(driver: Driver)
     assert isinstance(ack.body, dict)
     assert ack.body["response_action"] == "update"
     assert "That announcement was sent already." in json.dumps(ack.body["view"])
+
+
+def test_an_event_whose_slack_call_is_refused_is_a_warning_not_an_error(
+    driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        ack = driver.event({"type": "app_mention", "user": ALICE, "text": "hi"}, event_id="Ev9")
+        assert ack.status == 200
+        assert wait_until(lambda: any("Slack refused" in r.getMessage() for r in caplog.records))
+    assert calls == ["published"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
