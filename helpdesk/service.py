@@ -243,6 +243,8 @@ def find_desk(*, session: Session, reference: str, field: str | None = None) -> 
     if desk is None or not desk.active:
         keys = desk_keys(session=session)
         listing = ", ".join(f"`{k}`" for k in keys) if keys else "none yet (an admin adds them)"
+        if not ref:
+            raise InvalidInput(f"Pick a desk. Desks: {listing}.", field=field)
         raise NotFound(f"There is no desk `{shown(reference)}`. Desks: {listing}.", field=field)
     return desk
 

@@ -266,6 +266,9 @@ def test_request_form_errors_land_on_their_own_field_in_plain_text(harness: Harn
     assert "There is no desk plumbing" in text_of(
         harness.submit("carol", view.id, cases["desk"]).body["errors"]["desk"]  # type: ignore[index]
     )
+    assert "Pick a desk" in text_of(
+        harness.submit("carol", view.id, _request_form_values("", "Leak")).body["errors"]["desk"]  # type: ignore[index]
+    )
     assert _requests(harness) == []
     ok = harness.submit("carol", view.id, _request_form_values("it", "Leak", priority="high"))
     assert ok.body in (None, "", {}), ok.body
