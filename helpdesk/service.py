@@ -343,6 +343,19 @@ class DeskForm:
     zone: str
 
 
+# The set-up form's fields that must not be left empty, and how to ask for each.
+_REQUIRED = {
+    "key": "a short key people type, such as it",
+    "name": "the desk's name",
+    "channel": "the channel where requests are posted",
+    "usergroup": "the user group of the desk's agents",
+    "days": "the working days",
+    "start": "the opening time",
+    "end": "the closing time",
+    "zone": "the time zone",
+}
+
+
 def create_desk(
     *, session: Session, clock: Clock, admins: Sequence[str], actor: str, form: DeskForm
 ) -> Desk:
@@ -353,6 +366,11 @@ def create_desk(
         FieldErrors: by field name of DeskForm.
     """
     directory.require_admin(session=session, admins=admins, user_id=actor)
+    missing = {
+        name: f"Fill in {what}."
+        for name, what in _REQUIRED.items()
+        if not getattr(form, name).strip()
+    }
     checks: dict[str, Callable[[], Any]] = {
         "key": lambda: _new_key(session, form.key),
         "name": lambda: _new_name(form.name),
@@ -365,12 +383,14 @@ def create_desk(
     checked: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for field_name, check in checks.items():
+        if field_name in missing:
+            continue
         try:
             checked[field_name] = check()
         except DomainError as error:
             errors[field_name] = error.message
-    if errors:
-        raise FieldErrors(errors)
+    if errors or missing:
+        raise FieldErrors({**missing, **errors})
     desk = _save_desk(
         session,
         clock,

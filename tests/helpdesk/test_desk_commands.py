@@ -123,3 +123,15 @@ def test_only_admins_open_the_desk_form(harness: Harness) -> None:
     refused = text_of(harness.slash("bob", "/commons", "desk new").body)
     assert "admin" in refused.lower()
     assert harness.slack.workspace.top_modal(harness.user("bob")) is None
+
+
+def test_a_desk_form_sent_empty_asks_for_each_field(harness: Harness) -> None:
+    harness.slash("alice", "/commons", "desk new")
+    view = harness.open_view("alice")
+    empty = {name: ([] if name == "days" else "") for name in GOOD}
+    refused = harness.submit("alice", view.id, _desk_form(**empty))
+    assert isinstance(refused.body, dict)
+    errors = refused.body["errors"]
+    assert errors["desk_channel"] == "Fill in the channel where requests are posted."
+    assert errors["desk_zone"] == "Fill in the time zone."
+    assert all(text.startswith("Fill in") for text in errors.values()), errors
