@@ -7,6 +7,7 @@ from bot import delivery
 from bot.clock import SystemClock
 from bot.delivery import CampaignProgress
 from bot.errors import DomainError
+from bot.mrkdwn import counted
 from bot.store import Store, make_engine
 
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace, database_url: str, budget_per_minute: int) -> 
                     session=session, clock=clock, campaign_id=args.campaign
                 )
             print(
-                f"Queued {count} failed message(s) of {args.campaign} again."
+                f"Queued {counted(count, 'failed message')} of {args.campaign} again."
                 if count
                 else f"{args.campaign} has no failed messages; nothing to retry."
             )
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace, database_url: str, budget_per_minute: int) -> 
             with store.unit_of_work() as session:
                 count = delivery.cancel_pending(session=session, campaign_id=args.campaign)
             print(
-                f"Cancelled {count} pending message(s) of {args.campaign}; "
+                f"Cancelled {counted(count, 'pending message')} of {args.campaign}; "
                 "messages already posted stay in Slack."
             )
             return 0

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.mrkdwn import counted
+
 SLACK_API_URL_DEFAULT = "https://slack.com/api/"
 DATABASE_URL_DEFAULT = "sqlite:///commons.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -22,7 +24,7 @@ class SettingsError(Exception):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"Commons cannot start: {len(problems)} setting(s) to fix "
+            f"Commons cannot start: {counted(len(problems), 'setting')} to fix "
             f"(in the environment or in .env; see .env.example):\n{lines}"
         )
 

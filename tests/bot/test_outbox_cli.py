@@ -71,9 +71,9 @@ def test_show_gives_the_failure_reasons_and_what_to_do(
 
 def test_retry_then_cancel(database: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["outbox", "retry", "announce-7"]) == 0
-    assert "Queued 1 failed message(s) of announce-7 again." in capsys.readouterr().out
+    assert "Queued 1 failed message of announce-7 again." in capsys.readouterr().out
     assert main(["outbox", "cancel", "announce-7"]) == 0
-    assert "Cancelled 4 pending message(s)" in capsys.readouterr().out
+    assert "Cancelled 4 pending messages" in capsys.readouterr().out
     with database.unit_of_work(write=False) as session:
         states = sorted(r.state for r in session.exec(select(Delivery)).all())
     assert states == ["cancelled"] * 4 + ["sent"]

@@ -134,7 +134,7 @@ def test_bad_settings_stop_start_up_with_one_message_naming_each(tmp_path: Path)
     with bot_process(["run"], env, tmp_path) as process:
         assert process.wait(timeout=30) == 2
     output = (tmp_path / "commons.log").read_text()
-    assert "3 setting(s)" in output or "4 setting(s)" in output
+    assert "3 settings" in output or "4 settings" in output
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "LOG_LEVEL"):
         assert name in output
     assert "xoxp-user-token" not in output
