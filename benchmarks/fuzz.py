@@ -81,7 +81,14 @@ def _verbs(services: Services) -> dict[str, list[str]]:
     }
 
 
-def run(database: str | None, commands: int, interactions: int, seed: int, threads: int) -> int:
+def run(
+    database: str | None,
+    commands: int,
+    interactions: int,
+    seed: int,
+    threads: int,
+    bot_path: str | None = None,
+) -> int:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp, Sandbox() as sandbox:
         workdir = Path(tmp)
@@ -90,6 +97,9 @@ def run(database: str | None, commands: int, interactions: int, seed: int, threa
         with scratch_database(database, workdir) as url:
             port = free_port()
             env = bot_env(sandbox, url)
+            if bot_path:
+                # Another checkout of Commons (an older commit, say), run by the same client.
+                env["PYTHONPATH"] = bot_path
             args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
             with bot_process(args, env, workdir) as process:
                 wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process, timeout=60)
@@ -127,7 +137,8 @@ def run(database: str | None, commands: int, interactions: int, seed: int, threa
             log = (workdir / "commons.log").read_text(errors="replace").splitlines()
     errors = [line for line in log if " ERROR " in line or "Traceback" in line]
     store_name = "PostgreSQL" if database else "SQLite"
-    print(f"fuzz of commons serve on {store_name}, seed {seed}, {threads} clients")
+    which = f" from {bot_path}" if bot_path else ""
+    print(f"fuzz of commons serve{which} on {store_name}, seed {seed}, {threads} clients")
     for label, tally in (("slash commands", command_tally), ("interactions", interaction_tally)):
         print(
             f"  {label:15} sent {tally.sent:6}  non-200 {sum(tally.non_200.values()):4} "
@@ -160,9 +171,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactions", type=int, default=4_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4, help="clients sending at once")
+    parser.add_argument(
+        "--bot-path",
+        help="run the Commons of this checkout (e.g. a git worktree of an older commit) instead",
+    )
     options = parser.parse_args(argv)
     return run(
-        options.database, options.commands, options.interactions, options.seed, options.threads
+        options.database,
+        options.commands,
+        options.interactions,
+        options.seed,
+        options.threads,
+        options.bot_path,
     )
 
 
