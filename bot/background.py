@@ -5,6 +5,8 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -87,6 +89,20 @@ class Background:
             forgotten = inbound.forget_old(session=session, clock=self.services.clock)
         if forgotten:
             logger.info("forgot %s old inbound event ids", forgotten)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the periodic jobs from running (waiting for those under way) until the block ends."""
+        with self.ticker.gate.held():
+            yield
+
+    def run_each_once(self) -> None:
+        """Run the schedules, the outbox and every feature's tick once, here and now, in order.
+
+        For a holder of `held()` (the sandbox's `wait`); the daily directory sync and the hourly
+        housekeeping are left to their own rhythm.
+        """
+        self.ticker.run_each_once(skip=(HOUSEKEEPING_JOB_ID, DIRECTORY_JOB_ID))
 
     def start(self) -> None:
         """Catch up on what came due while down, then tick."""

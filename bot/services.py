@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
@@ -22,6 +23,9 @@ class Tick:
     job_id: str
     func: Callable[[], object]
     interval_seconds: float
+    # When this tick next has something to do because of time alone (an SLA about to be missed),
+    # or None; lets the sandbox's `wait` stop at that instant instead of stepping blindly.
+    next_due: Callable[[], datetime | None] | None = None
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The tick: an APScheduler BackgroundScheduler that wakes Commons up to do what the store says is due."""
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -18,14 +20,69 @@ logger = logging.getLogger(__name__)
 SCHEDULES_JOB_ID = "commons.schedules"
 
 
+class Gate:
+    """Jobs pass through together (shared); `held()` waits for those inside and keeps others out.
+
+    The periodic jobs run at once as they always have; only a holder (the sandbox's `wait`, which
+    runs the same jobs itself, in order, on a moved clock) excludes them.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._inside = 0
+        self._held = False
+
+    @contextmanager
+    def passing(self) -> Iterator[bool]:
+        """Enter unless held; yields False (and runs nothing) while a holder has the gate."""
+        with self._condition:
+            if self._held:
+                entered = False
+            else:
+                self._inside += 1
+                entered = True
+        try:
+            yield entered
+        finally:
+            if entered:
+                with self._condition:
+                    self._inside -= 1
+                    self._condition.notify_all()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Wait for running jobs to finish, then keep new ones out until the block ends."""
+        with self._condition:
+            while self._held:
+                self._condition.wait()
+            self._held = True
+            while self._inside:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._held = False
+                self._condition.notify_all()
+
+
 class _Guarded:
     """A tick job that logs its exceptions, so that one bad tick never stops the next."""
 
-    def __init__(self, job_id: str, func: Callable[[], object]) -> None:
+    def __init__(self, job_id: str, func: Callable[[], object], gate: Gate | None = None) -> None:
         self.job_id = job_id
         self.func = func
+        self.gate = gate
 
     def __call__(self) -> None:
+        if self.gate is None:
+            self._run()
+            return
+        with self.gate.passing() as entered:
+            if entered:  # held: the holder runs this job itself; this run is simply skipped
+                self._run()
+
+    def _run(self) -> None:
         try:
             self.func()
         except Exception:
@@ -50,6 +107,8 @@ class Ticker:
         self.store = store
         self.clock = clock
         self.handlers = handlers
+        self.gate = Gate()
+        self._jobs: dict[str, Callable[[], object]] = {}
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -72,8 +131,9 @@ class Ticker:
             func: a plain function taking no arguments; its exceptions are logged.
             interval_seconds: the time between runs.
         """
+        self._jobs[job_id] = func
         self._scheduler.add_job(
-            _Guarded(job_id, func),
+            _Guarded(job_id, func, self.gate),
             trigger=IntervalTrigger(seconds=interval_seconds, timezone=UTC),
             id=job_id,
             name=job_id,
@@ -98,6 +158,15 @@ class Ticker:
         """
         _Guarded(SCHEDULES_JOB_ID, self.tick)()
         self._scheduler.start()
+
+    def run_each_once(self, *, skip: tuple[str, ...] = ()) -> None:
+        """Run every job once on this thread, in the order they were added (the schedules first).
+
+        For a holder of the gate; each job's exceptions are logged like a tick's.
+        """
+        for job_id, func in list(self._jobs.items()):
+            if job_id not in skip:
+                _Guarded(job_id, func)()
 
     def job_ids(self) -> list[str]:
         """The ids of the periodic jobs."""

@@ -7,12 +7,18 @@ the same content is harmless.
 """
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlmodel import Session, col, select
+
 from bot.clock import Clock
+from bot.errors import InvalidInput
 from bot.services import Tick
 from bot.store import Store
+from helpdesk import hours as bh
 from helpdesk import service
+from helpdesk.models import ACTIVE_STATUSES, Desk, HelpRequest, SlaAlert, Status
 from helpdesk.service import Renderer
 
 logger = logging.getLogger("commons.helpdesk")
@@ -74,10 +80,66 @@ def run(*, store: Store, clock: Clock, slack: Messages, renderer: Renderer) -> N
     edit_parents(store=store, slack=slack, renderer=renderer)
 
 
+def next_due(*, store: Store, clock: Clock) -> datetime | None:
+    """The next instant after now at which time alone gives the tick work: an SLA warning or
+    breach not yet sent, or a resolved request's automatic close; None when there is none."""
+    now = clock.now()
+    with store.unit_of_work(write=False) as session:
+        instants = [*_sla_instants(session), *_close_instants(session)]
+    later = [instant for instant in instants if instant > now]
+    return min(later, default=None)
+
+
+def _sla_instants(session: Session) -> list[datetime]:
+    alerted = {
+        (alert.request_id, alert.target, alert.level) for alert in session.exec(select(SlaAlert))
+    }
+    found: list[datetime] = []
+    desks: dict[int, tuple[Desk, bh.BusinessHours]] = {}
+    active = select(HelpRequest).where(col(HelpRequest.status).in_(ACTIVE_STATUSES))
+    for request in session.exec(active):
+        if request.desk_id not in desks:
+            desk = session.get(Desk, request.desk_id)
+            assert desk is not None
+            desks[request.desk_id] = (desk, service.business_hours(session=session, desk=desk))
+        desk, hours = desks[request.desk_id]
+        first, resolution = service.sla_targets(
+            session=session, desk=desk, priority=request.priority
+        )
+        # (target, limit, paused): the resolution clock stops while the requester is asked.
+        targets: list[tuple[str, float, float]] = []
+        if request.first_response_at is None:
+            targets.append((service.FIRST_RESPONSE, first * 60.0, 0.0))
+        if request.status != Status.WAITING:  # a request waiting on its requester is paused
+            targets.append((service.RESOLUTION, resolution * 60.0, request.paused_seconds))
+        for target, limit, paused in targets:
+            for level, share in ((service.WARNING, service.WARNING_SHARE), (service.BREACH, 1.0)):
+                if (request.id, target, level) in alerted:
+                    continue
+                try:
+                    spent = share * limit + paused
+                    found.append(bh.add_business_seconds(hours, request.created_at, spent))
+                except InvalidInput:  # a desk with no working time: its SLAs never come due
+                    continue
+    return found
+
+
+def _close_instants(session: Session) -> list[datetime]:
+    resolved = select(HelpRequest, Desk).where(
+        HelpRequest.status == Status.RESOLVED, HelpRequest.desk_id == Desk.id
+    )
+    return [
+        request.resolved_at + timedelta(days=desk.close_after_days)
+        for request, desk in session.exec(resolved)
+        if request.resolved_at is not None
+    ]
+
+
 def tick(*, store: Store, clock: Clock, slack: Messages, renderer: Renderer) -> Tick:
     """The periodic job to register in services.ticks."""
     return Tick(
         job_id=TICK_ID,
         func=lambda: run(store=store, clock=clock, slack=slack, renderer=renderer),
         interval_seconds=TICK_SECONDS,
+        next_due=lambda: next_due(store=store, clock=clock),
     )

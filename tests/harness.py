@@ -31,6 +31,7 @@ from bot.store import Store, make_engine, upgrade
 from sandbox.driver import Ack, Driver
 from sandbox.render import bare_links
 from sandbox.server import Sandbox
+from sandbox.timetravel import TimeMachine
 from sandbox.workspace import Message, View
 from tests.support import serve_wsgi, wait_until
 
@@ -104,9 +105,9 @@ class Harness:
                 return
 
     def advance(self, delta: timedelta) -> None:
-        """Move time forward and do what became due."""
-        self.clock.advance(delta)
-        self.run_due()
+        """Move time forward, doing what falls due at each instant on the way, in order (a
+        reminder due in an hour is sent with that hour's clock, before what is due in two)."""
+        TimeMachine(self.clock, self.services, self.run_due, near=timedelta(0)).advance(delta)
 
     # -- what people see -----------------------------------------------------------------------
 
