@@ -1604,6 +1604,8 @@ def _alert(
         "due": int(due.timestamp()),
         "group": desk.usergroup_id,
         "desk": desk.name,
+        "lead": desk.lead_user_id,
+        "escalation_channel": desk.escalation_channel_id,
     }
     base = f"helpdesk.r{request.id}.sla.{target}.{level}"
     messages = [

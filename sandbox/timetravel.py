@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,28 +53,54 @@ def parse_duration(text: str) -> timedelta:
     return delta
 
 
-def parse_instant(text: str, *, zone: str) -> datetime:
-    """`2026-12-07 09:00 [Europe/Berlin]` (the zone defaults to `zone`) as an aware instant.
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_instant(text: str, *, zone: str, now: datetime | None = None) -> datetime:
+    """`<day> <HH:MM> [zone]` as an aware instant; the zone defaults to `zone`.
+
+    The day is a date (2026-12-07), `today`, `tomorrow`, or a weekday (`monday`, `mon`): the
+    next one after today, so that a transcript written once reads the same on any date.
 
     Raises:
-        TimeError: a malformed date, time or zone, with an example.
+        TimeError: a malformed day, time or zone, with an example.
     """
     words = text.split()
     if len(words) not in (2, 3):
         raise TimeError(
-            "Say when: e.g. `at 2026-12-07 09:00 Europe/Berlin` (the zone is optional)."
+            "Say when: e.g. `at 2026-12-07 09:00 Europe/Berlin`, `at tomorrow 09:00` or "
+            "`at monday 08:30` (the zone is optional)."
         )
     name = words[2] if len(words) == 3 else zone
     try:
-        local = datetime.strptime(f"{words[0]} {words[1]}", "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise TimeError(
-            f"`{words[0]} {words[1]}` is not a date and time like 2026-12-07 09:00."
-        ) from None
-    try:
-        return local.replace(tzinfo=ZoneInfo(name))
+        tz = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise TimeError(f"`{name}` is not a time zone: write one like Europe/Berlin.") from None
+    today = (now or datetime.now(tz)).astimezone(tz).date()
+    day = _day(words[0].lower(), today)
+    try:
+        at = datetime.strptime(words[1], "%H:%M").time()
+    except ValueError:
+        day = None
+    if day is None:
+        raise TimeError(
+            f"`{words[0]} {words[1]}` is not a day and time like 2026-12-07 09:00 or monday 09:00."
+        )
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def _day(word: str, today: date) -> date | None:
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    for number, name in enumerate(_WEEKDAYS):
+        if len(word) >= 3 and name.startswith(word):
+            return today + timedelta(days=(number - today.weekday() - 1) % 7 + 1)
+    try:
+        return datetime.strptime(word, "%Y-%m-%d").date()
+    except ValueError:
+        return None
 
 
 class MovableClock(Protocol):

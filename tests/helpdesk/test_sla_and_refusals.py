@@ -56,6 +56,7 @@ def test_sla_warns_at_75_percent_then_escalates_the_breach_to_the_lead_once(
     assert len(escalations) == 1
     assert "#1" in escalations[0]
     assert "first response" in escalations[0]
+    assert any("the desk's lead has been told" in t for t in _replies(harness, first.ts))
     with harness.store.unit_of_work(write=False) as session:
         alerts = session.exec(select(SlaAlert)).all()
     assert {(a.target, a.level) for a in alerts} == {

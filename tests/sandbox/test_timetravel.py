@@ -62,9 +62,21 @@ def test_an_instant_takes_the_given_zone_or_the_default() -> None:
     assert parse_instant("2026-12-07 09:00", zone="America/New_York").utcoffset() == timedelta(
         hours=-5
     )
-    for wrong in ("2026-12-07", "tomorrow 9:00", "2026-13-01 09:00", "2026-12-07 09:00 Mars/Base"):
+    for wrong in ("2026-12-07", "tomorrow 9h", "2026-13-01 09:00", "2026-12-07 09:00 Mars/Base"):
         with pytest.raises(TimeError):
             parse_instant(wrong, zone="UTC")
+
+
+def test_an_instant_can_be_written_relative_to_now_so_a_transcript_reads_the_same_any_day() -> None:
+    wednesday = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
+    assert parse_instant("tomorrow 09:00", zone="UTC", now=wednesday) == datetime(
+        2026, 12, 3, 9, 0, tzinfo=UTC
+    )
+    assert parse_instant("monday 08:30", zone="UTC", now=wednesday) == datetime(
+        2026, 12, 7, 8, 30, tzinfo=UTC
+    )
+    assert parse_instant("wed 08:00", zone="UTC", now=wednesday).day == 9  # the next one
+    assert parse_instant("today 21:00 Europe/Berlin", zone="UTC", now=wednesday).day == 2
 
 
 # -- clocks and the gate ------------------------------------------------------------------------
@@ -161,6 +173,11 @@ def test_a_request_is_warned_escalated_and_closed_each_at_its_own_instant(common
         (False, True),
     ]
     assert any(s.hour == 15 and s.day == 7 for s in steps), steps
+    # No lead: the breach is posted in the desk's channel, and the thread says so.
+    assert "the desk's channel has been told" in replies[1]
+    assert any(
+        "SLA breach at IT" in (m.text or "") for m in on.sandbox.workspace.messages("C0ITHELP")
+    )
 
     parent = next(m for m in on.sandbox.workspace.messages("C0ITHELP") if not m.is_reply)
     resolved = driver.click(
