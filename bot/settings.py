@@ -47,6 +47,8 @@ class Settings:
     log_level: str = "INFO"
     post_budget_per_minute: int = 300
     schedule_grace_minutes: int = 15
+    # The key of survey respondent tokens; empty: derived from the signing secret.
+    survey_key: str = field(repr=False, default="")
 
     def __repr__(self) -> str:
         return (
@@ -56,7 +58,8 @@ class Settings:
             f"slack_api_url={self.slack_api_url!r}, database_url={_redact_url(self.database_url)!r}, "
             f"timezone={self.timezone!r}, admins={self.admins!r}, log_level={self.log_level!r}, "
             f"post_budget_per_minute={self.post_budget_per_minute}, "
-            f"schedule_grace_minutes={self.schedule_grace_minutes})"
+            f"schedule_grace_minutes={self.schedule_grace_minutes}, "
+            f"survey_key={_secret_repr(self.survey_key)})"
         )
 
     __str__ = __repr__
@@ -65,7 +68,14 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """The values that must never reach a log line."""
         return tuple(
-            s for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s
+            s
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.survey_key,
+            )
+            if s
         )
 
     @classmethod
@@ -171,6 +181,13 @@ class Settings:
             problems=problems,
         )
 
+        survey_key = get("COMMONS_SURVEY_KEY")
+        if survey_key and len(survey_key) < 32:
+            problems.append(
+                "COMMONS_SURVEY_KEY, when set, must be at least 32 characters (a random secret "
+                "such as `openssl rand -hex 32` prints); it keys survey respondent tokens."
+            )
+
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -184,6 +201,7 @@ class Settings:
             log_level=log_level,
             post_budget_per_minute=budget,
             schedule_grace_minutes=grace,
+            survey_key=survey_key,
         )
 
 

@@ -52,6 +52,7 @@ LOCAL_TIME_BLOCK = "surveys_local_time"
 PRIVACY_BLOCK = "surveys_privacy"
 THRESHOLD_BLOCK = "surveys_threshold"
 REMINDERS_BLOCK = "surveys_reminders"
+OPEN_RESULTS_BLOCK = "surveys_open_results"
 
 CADENCE_CHOICES = {
     "once": "Once",
@@ -63,7 +64,11 @@ CADENCE_CHOICES = {
 PRIVACY_CHOICES = {
     "anonymous": "Anonymous (recommended)",
     "strong": "Anonymous, strong protection",
-    "attributed": "Attributed: names stored",
+    "attributed": "Attributed: names beside answers",
+}
+OPEN_RESULTS_CHOICES = {
+    "steps": "In steps of more than the threshold of new answers",
+    "close": "Only at the close",
 }
 
 
@@ -81,6 +86,7 @@ CREATE_FORM = Form(
         FormField("reminders", REMINDERS_BLOCK, "list"),
         FormField("privacy", PRIVACY_BLOCK),
         FormField("threshold", THRESHOLD_BLOCK),
+        FormField("results_while_open", OPEN_RESULTS_BLOCK),
     ),
     # Errors about the whole survey (who may run it, whom it reaches) go under the audience.
     default="departments",
@@ -165,9 +171,10 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
         ),
         _text_input(
             REMINDERS_BLOCK,
-            "Remind those who have not answered on",
+            "Remind on",
             initial="3, last",
-            hint="Days of the window, and/or `last`. Empty: no reminders.",
+            hint="Days of the window, and/or `last`. Empty: no reminders. An anonymous survey "
+            "reminds everyone: Commons does not know who answered.",
         ),
         InputBlock(
             block_id=PRIVACY_BLOCK,
@@ -181,6 +188,16 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
             "Anonymity threshold",
             initial="5",
             hint="No result for a group with fewer answers (3 to 10).",
+        ),
+        InputBlock(
+            block_id=OPEN_RESULTS_BLOCK,
+            label="Results while it is open",
+            optional=True,
+            hint="Empty: only at the close with strong protection, else in steps.",
+            element=StaticSelectElement(
+                action_id=VALUE,
+                options=[_option(k, v) for k, v in OPEN_RESULTS_CHOICES.items()],
+            ),
         ),
     ]
     return View(

@@ -1,6 +1,7 @@
 """PNG charts of a run's results (matplotlib, Agg backend): eNPS trend, distributions, heatmap.
 
-Only figures already released under the anonymity threshold are drawn.
+Only figures already released under the threshold rules are drawn (surveys/release.py): the
+heatmap has a row for each shown group and none, not even an empty one, for the others.
 """
 
 import io
@@ -72,9 +73,9 @@ def distributions(results: RunResults) -> bytes | None:
 
 
 def department_heatmap(results: RunResults) -> bytes | None:
-    """Likert favorability (or eNPS) per department and question; hidden departments left out."""
+    """Likert favorability (or eNPS) per shown group and question."""
     columns = [q for q in results.questions if q.kind in ("likert", "enps")]
-    rows = [g for g in results.departments if not g.suppressed and g.questions]
+    rows = [g for g in results.departments if g.questions]
     if not columns or not rows:
         return None
     grid: list[list[float]] = []

@@ -25,9 +25,11 @@ from bot.sender import NETWORK_ERRORS, error_code
 from bot.store import Store
 from bot.templating import render
 from surveys import blocks, charts, service
+from surveys.export import export_csv, names_of
 from surveys.models import Survey, SurveyRun, SurveyUpload
+from surveys.release import Keys
 from surveys.render import invitation_text, privacy_line
-from surveys.results import export_csv, run_results
+from surveys.snapshots import results_for
 
 logger = logging.getLogger("commons.surveys")
 
@@ -93,17 +95,24 @@ class LaunchHandler:
             channel_members=self.channel_members,
         )
         survey = session.get(Survey, survey_id)
-        if survey is None:
+        if survey is None or launched is None:
             return
-        if launched is None:
-            if survey.state == "active":
-                tell_owner(
-                    session=session,
-                    clock=self.clock,
-                    schedule=schedule,
-                    text=render("surveys", "no_audience.j2", id=survey.id, title=survey.title),
-                    key=f"no-audience:{occurrence.isoformat()}",
-                )
+        if isinstance(launched, service.NotLaunched):
+            text = render(
+                "surveys",
+                "no_audience.j2",
+                id=survey.id,
+                title=survey.title,
+                audience=launched.audience,
+                threshold=survey.threshold,
+            )
+            tell_owner(
+                session=session,
+                clock=self.clock,
+                schedule=schedule,
+                text=text,
+                key=f"no-audience:{occurrence.isoformat()}",
+            )
             return
         run = launched.run
         questions = service.questions_of(session=session, survey_id=survey_id)
@@ -132,7 +141,8 @@ class LaunchHandler:
 
 
 class RemindHandler:
-    """Reminds the people of an open run who have not answered (only them)."""
+    """Reminds everyone invited to an anonymous run (Commons does not know who answered), and
+    those who have not answered an attributed one."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -147,7 +157,7 @@ class RemindHandler:
         if survey is None:
             return
         offset = timedelta(seconds=int(seconds or 0))
-        pending = service.pending_reminders(session=session, run_id=run.id or 0, offset=offset)
+        pending = service.reminder_targets(session=session, run_id=run.id or 0, offset=offset)
         if not pending:
             return
         delivery.enqueue(
@@ -170,14 +180,15 @@ class RemindHandler:
 class CloseHandler:
     """Closes a run at the end of its window; the author gets results and charts."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, keys: Keys) -> None:
         self.clock = clock
+        self.keys = keys
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Close the run (a run closed early by /pulse close is left alone)."""
         run = session.get(SurveyRun, int(schedule.ref_id))
         if run is not None:
-            service.close_run(session=session, clock=self.clock, run=run)
+            service.close_run(session=session, clock=self.clock, run=run, keys=self.keys)
 
     def skipped(self, session: Session, schedule: Schedule, occurrences: list[datetime]) -> None:
         """One-off closes are never skipped."""
@@ -192,7 +203,9 @@ RETRYABLE_UPLOAD_ERRORS = frozenset(
 )
 
 
-def process_uploads(*, store: Store, clock: Clock, client: WebClient, limit: int = 5) -> int:
+def process_uploads(
+    *, store: Store, clock: Clock, client: WebClient, keys: Keys, limit: int = 5
+) -> int:
     """Upload due charts and CSVs to people's DMs, each claimed once; returns how many went.
 
     Slack's 429s and 5xx are retried later (up to MAX_UPLOAD_ATTEMPTS). An upload whose outcome is
@@ -226,7 +239,7 @@ def process_uploads(*, store: Store, clock: Clock, client: WebClient, limit: int
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue  # another replica has it
         try:
-            _upload(store=store, client=client, upload_id=upload_id or 0)
+            _upload(store=store, client=client, keys=keys, upload_id=upload_id or 0)
         except SlackApiError as failure:
             code = error_code(failure)
             logger.warning("survey upload %s: Slack said %s", upload_id, code)
@@ -310,26 +323,31 @@ def upload_failed_text(survey: Survey, number: int, kind: str, error: str) -> st
     return f":warning: I could not send you {what} of *{title}*, run {number}: {why}. `{again}` asks again."
 
 
-def _upload(*, store: Store, client: WebClient, upload_id: int) -> None:
+def _upload(*, store: Store, client: WebClient, keys: Keys, upload_id: int) -> None:
     with store.unit_of_work(write=False) as session:
         upload = session.get(SurveyUpload, upload_id)
         assert upload is not None
         run = session.get(SurveyRun, upload.run_id)
         assert run is not None
-        results = run_results(session=session, run=run)
+        # The files show what their recipient may see, exactly as /pulse results does.
+        results = results_for(session=session, run=run, viewer=upload.target_user, keys=keys)
+        names = names_of(session, results.people)
     title = results.survey.title
     files: list[dict[str, Any]]
     if upload.kind == "csv":
         files = [
             {
-                "content": export_csv(results).encode(),
+                "content": export_csv(results, names).encode(),
                 "filename": f"survey-{results.survey.id}-run-{run.number}.csv",
                 "title": f"{title}, run {run.number}: aggregates",
             }
         ]
         comment = (
             f"Aggregates of *{escape(title)}*, run {run.number} (no individual answers; groups under "
-            f"{results.survey.threshold} answers are hidden)."
+            f"{results.survey.threshold} answers are not shown)."
+            if results.survey.anonymous
+            else f"*{escape(title)}*, run {run.number}: aggregates, and each person's answers "
+            "(an attributed survey)."
         )
     else:
         files = [

@@ -30,7 +30,6 @@ from bot.verbs import Bare, CommandTable, Verb
 from directory import service as directory
 from surveys import blocks, jobs, render, service
 from surveys.questions import TEMPLATES, QuestionSpec, parse_questions
-from surveys.results import run_results
 
 VOTE_ACTION = re.compile(r"^surveys\.vote\.\d+$")
 STALE_BUTTON = "This button is out of date; use the newest survey message."
@@ -61,16 +60,17 @@ def on_results(i: Interaction, args: list[str]) -> Outcome:
     """`/pulse results <id> [run]`: the results now, the charts to the DM."""
     survey_id, number = _survey_and_run(args, "results")
     with i.services.store.unit_of_work() as session:
-        run = service.request_results(
+        results = service.request_results(
             session=session,
             clock=i.services.clock,
-            admins=i.services.settings.admins,
+            keys=keys(i.services),
             user_id=i.user_id,
             survey_id=survey_id,
             number=number,
         )
-        text = render.results_text(run_results(session=session, run=run))
-    return Reply(text + "\n_Charts are on their way to your DM._")
+        text = render.results_text(results)
+    charts = "" if results.suppressed else "\n_Charts are on their way to your DM._"
+    return Reply(text + charts)
 
 
 def on_export(i: Interaction, args: list[str]) -> Outcome:
@@ -80,7 +80,7 @@ def on_export(i: Interaction, args: list[str]) -> Outcome:
         run = service.request_export(
             session=session,
             clock=i.services.clock,
-            admins=i.services.settings.admins,
+            keys=keys(i.services),
             user_id=i.user_id,
             survey_id=survey_id,
             number=number,
@@ -95,7 +95,7 @@ def on_close(i: Interaction, args: list[str]) -> Outcome:
         survey, open_run = service.close_now(
             session=session,
             clock=i.services.clock,
-            admins=i.services.settings.admins,
+            keys=keys(i.services),
             user_id=i.user_id,
             survey_id=survey_id,
         )
@@ -233,6 +233,7 @@ def draft_from(values: FormValues) -> service.SurveyDraft:
         threshold=_whole(values, "threshold", errors),
         window_days=_whole(values, "window", errors),
         local_time=_local_time(values.text("local_time"), errors),
+        results_while_open=values.text("results_while_open").strip() or None,
     )
     if errors:
         raise FieldErrors(errors)
@@ -328,7 +329,7 @@ def on_vote(i: Interaction) -> Outcome:
         answered = service.answer(
             session=session,
             clock=i.services.clock,
-            secret=_secret(i.services),
+            secret=keys(i.services).secret,
             run_id=run_id,
             user_id=i.user_id,
             values={question_id: value},
@@ -363,7 +364,7 @@ def on_answer_submitted(i: Interaction) -> Outcome:
         answered = service.answer(
             session=session,
             clock=i.services.clock,
-            secret=_secret(i.services),
+            secret=keys(i.services).secret,
             run_id=run_id,
             user_id=i.user_id,
             values=answers,
@@ -397,8 +398,14 @@ def _answer_claim(i: Interaction) -> tuple[int, list[int]]:
     return run_id, [q for q in questions if isinstance(q, int)]
 
 
-def _secret(services: Services) -> bytes:
-    return service.respondent_secret(services.settings.slack_signing_secret)
+def keys(services: Services) -> service.Keys:
+    """The respondent-token key (COMMONS_SURVEY_KEY, else from the signing secret) and admins."""
+    settings = services.settings
+    return service.keys_of(
+        signing_secret=settings.slack_signing_secret,
+        survey_key=settings.survey_key,
+        admins=settings.admins,
+    )
 
 
 # -- wiring ------------------------------------------------------------------------------------
@@ -410,7 +417,7 @@ def upload_tick(wire: Wiring) -> Tick:
     return Tick(
         job_id="surveys.uploads",
         func=lambda: jobs.process_uploads(
-            store=services.store, clock=services.clock, client=wire.client
+            store=services.store, clock=services.clock, client=wire.client, keys=keys(services)
         ),
         interval_seconds=2.0,
     )
@@ -431,7 +438,7 @@ def register(wire: Wiring) -> None:
     handlers, clock = wire.services.schedule_handlers, wire.services.clock
     handlers[service.LAUNCH_KIND] = jobs.LaunchHandler(clock, channel_members(wire))
     handlers[service.REMIND_KIND] = jobs.RemindHandler(clock)
-    handlers[service.CLOSE_KIND] = jobs.CloseHandler(clock)
+    handlers[service.CLOSE_KIND] = jobs.CloseHandler(clock, keys(wire.services))
     wire.services.ticks.append(upload_tick(wire))
     wire.table(PULSE)
     wire.view(blocks.CREATE_FORM, on_create_submitted)

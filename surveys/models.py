@@ -1,15 +1,17 @@
 """Tables of pulse surveys: surveys and their questions, runs, invitations, answers, uploads.
 
-Anonymity (DESIGN.md section 7, docs/privacy.md): `SurveyAnswer` has no user id and no time.
-An answer carries a respondent token, HMAC(secret, run id, user id), whose secret is not in the
-database; `SurveyInvitation` records who was asked and whether they answered, never which answer
-is theirs. Only attributed surveys keep a link, in `SurveyAttribution`, and say so to everyone.
+Anonymity (DESIGN.md section 7, docs/privacy.md): `SurveyAnswer` has no user id, no time and no
+ordering key (its id is random and, on SQLite, the rowid itself). An answer carries a respondent
+token, HMAC(key, run id, user id), whose key is a setting and never in the database, and a group
+whose audience in the run is at least the threshold. `SurveyInvitation` records who was asked
+and nothing about whether they answered. Only attributed surveys keep a link, in
+`SurveyAttribution`, and say so to everyone.
 """
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -21,6 +23,13 @@ class QuestionKind(StrEnum):
     SINGLE = "single"
     MULTI = "multi"
     COMMENT = "comment"
+
+
+class ResultsWhileOpen(StrEnum):
+    """What people who may see results see while a run is open."""
+
+    STEPS = "steps"  # figures refreshed once more than the threshold of new people answered
+    CLOSE = "close"  # nothing but participation until the run closes
 
 
 class SurveyState(StrEnum):
@@ -46,6 +55,7 @@ class Survey(SQLModel, table=True):
     anonymous: bool = True
     threshold: int = 5
     strong_protection: bool = False
+    results_while_open: str = Field(default=ResultsWhileOpen.STEPS.value, max_length=8)
     window_days: int = 5
     # None for a one-off; weekly | biweekly | monthly | quarterly.
     cadence: str | None = Field(default=None, max_length=16)
@@ -92,38 +102,55 @@ class SurveyRun(SQLModel, table=True):
     state: str = Field(default="open", max_length=16)
 
 
+# The group of answers from departments too small to be a group of their own (see surveys/groups.py).
+OTHER_DEPARTMENTS = 0
+
+
 class SurveyInvitation(SQLModel, table=True):
-    """Who was asked in a run and whether they answered (for reminders): never which answer."""
+    """Who was asked in a run and the group their answers will carry: never whether they answered."""
 
     __tablename__ = "survey_invitation"
-    __table_args__ = (
-        UniqueConstraint("run_id", "user_id", name="uq_survey_invitation_person"),
-        Index("ix_survey_invitation_pending", "run_id", "answered"),
-    )
+    __table_args__ = (UniqueConstraint("run_id", "user_id", name="uq_survey_invitation_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="survey_run.id")
     user_id: str = Field(max_length=32)
-    department_id: int | None = None
+    # A department id, OTHER_DEPARTMENTS, or None when the run has no groups.
+    group_id: int | None = None
     invited_at: datetime
-    answered: bool = False
 
 
 class SurveyAnswer(SQLModel, table=True):
-    """One answer to one question: no user id, no timestamp (see the module docstring)."""
+    """One answer to one question: no user id, no timestamp, no order (see the module docstring)."""
 
     __tablename__ = "survey_answer"
+    # Indexes that answer the results' GROUP BY queries alone (values, respondents, comments):
+    # the rows, in random order, are read only for the comments' text.
     __table_args__ = (
-        UniqueConstraint("run_id", "question_id", "respondent", name="uq_survey_answer_once"),
-        Index("ix_survey_answer_run_question", "run_id", "question_id", "department_id"),
+        UniqueConstraint("run_id", "respondent", "question_id", name="uq_survey_answer_once"),
+        Index("ix_survey_answer_run_question", "run_id", "question_id", "group_id", "value"),
+        Index("ix_survey_answer_run_group", "run_id", "group_id", "respondent"),
+        Index(
+            "ix_survey_answer_comments",
+            "run_id",
+            "sentiment",
+            sqlite_where=text("text IS NOT NULL"),
+            postgresql_where=text("text IS NOT NULL"),
+        ),
     )
 
-    # A random id: an increasing one would tell the order in which people answered.
-    id: str = Field(primary_key=True, max_length=32)
+    # A random 63-bit id, and on SQLite the rowid itself (INTEGER PRIMARY KEY): an increasing one,
+    # or a rowid beside it, would keep the order in which people answered.
+    id: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+        )
+    )
     run_id: int = Field(foreign_key="survey_run.id")
     question_id: int = Field(foreign_key="survey_question.id")
     respondent: str = Field(max_length=64)
-    department_id: int | None = None
+    # The respondent's invitation's group (never a group whose audience is under the threshold).
+    group_id: int | None = None
     # eNPS 0-10, Likert 1-5, single choice: option index; multiple choice: bit mask of options.
     value: int | None = None
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -140,6 +167,23 @@ class SurveyAttribution(SQLModel, table=True):
     run_id: int = Field(foreign_key="survey_run.id")
     respondent: str = Field(max_length=64)
     user_id: str = Field(max_length=32)
+
+
+class SurveySnapshot(SQLModel, table=True):
+    """The figures of an open run as last released (aggregates only, over the threshold): they
+    change only when more than the threshold of new people have answered since."""
+
+    __tablename__ = "survey_snapshot"
+
+    run_id: int = Field(primary_key=True, foreign_key="survey_run.id")
+    taken_at: datetime
+    # Respondents then, and those of them who counted toward the threshold.
+    respondents: int
+    counted: int
+    # surveys.snapshots' JSON of the released figures.
+    figures: str = Field(sa_column=Column(Text, nullable=False))
+    # True once the run closed with too few new answers to release: these are its final figures.
+    final: bool = False
 
 
 class SurveyUpload(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """Questions: the shipped templates, the custom-question syntax, and checking an answer's value."""
 
+import re
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
@@ -10,6 +11,8 @@ MAX_OPTIONS = 10
 MAX_TEXT = 300
 MAX_OPTION_TEXT = 75
 MAX_COMMENT = 2000
+_NUMBER = re.compile(r"[0-9]{1,3}", re.ASCII)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
 
@@ -162,7 +165,7 @@ def check_value(
         InvalidInput: a value outside the question's scale or options.
     """
     if kind is QuestionKind.COMMENT:
-        text = (raw if isinstance(raw, str) else " ".join(raw)).strip()
+        text = clean_text(raw if isinstance(raw, str) else " ".join(raw)).strip()
         if len(text) > MAX_COMMENT:
             raise InvalidInput(f"Comments are at most {MAX_COMMENT} characters.")
         return None, text or None
@@ -176,20 +179,30 @@ def check_value(
     if kind is QuestionKind.SINGLE:
         return _option_index(options, value), None
     low, high = (0, 10) if kind is QuestionKind.ENPS else (1, 5)
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = low - 1
+    digits = value.strip()
+    # ASCII digits only: int() would also read Arabic-Indic digits, or "1_0".
+    number = int(digits) if _NUMBER.fullmatch(digits) else low - 1
     if not low <= number <= high:
         raise InvalidInput(f"Pick a number from {low} to {high}.")
     return number, None
 
 
+def clean_text(text: str) -> str:
+    """What a person typed, storable on every store: no NUL (PostgreSQL refuses it) and no lone
+    surrogate (no store can encode one), which becomes U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def _option_index(options: list[str], pick: str) -> int:
     pick = pick.strip()
-    if pick.isdigit() and int(pick) < len(options):
+    if _NUMBER.fullmatch(pick) and int(pick) < len(options):
         return int(pick)
     lowered = [o.lower() for o in options]
     if pick.lower() in lowered:
         return lowered.index(pick.lower())
-    raise InvalidInput(f"“{pick}” is not one of the options: {', '.join(options)}.")
+    # The pick is not repeated: what is answered stays out of replies (and of any log of them).
+    raise InvalidInput(f"That is not one of the options: {', '.join(options)}.")

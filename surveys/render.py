@@ -2,12 +2,14 @@
 
 from datetime import datetime
 
-from bot.mrkdwn import Mrkdwn, escape
+from bot.mrkdwn import Mrkdwn, counted, escape
 from bot.templating import render
-from surveys.models import QuestionKind, Survey, SurveyRun
+from surveys.export import answer_label
+from surveys.models import QuestionKind, ResultsWhileOpen, Survey, SurveyRun
 from surveys.results import QuestionStats, RunResults
 from surveys.sentiment import label
 from surveys.service import Answered, Created, SurveySummary
+from surveys.snapshots import step
 
 
 def slack_date(instant: datetime) -> Mrkdwn:
@@ -30,11 +32,13 @@ def privacy_line(survey: Survey) -> str:
 
 
 def invitation_text(survey: Survey, *, count: int, closes: datetime, reminder: bool) -> str:
-    """The first line of an invitation or a reminder."""
+    """The first line of an invitation or a reminder (which, for an anonymous survey, goes to
+    everyone invited and is worded for those who have answered too)."""
     return render(
         "surveys",
         "invitation.j2",
         reminder=reminder,
+        anonymous=survey.anonymous,
         title=survey.title,
         author=Mrkdwn(f"<@{survey.author_id}>"),
         count=count,
@@ -46,9 +50,9 @@ def _stats_line(stats: QuestionStats) -> str:
     text = escape(stats.text)
     if stats.kind is QuestionKind.ENPS and stats.enps is not None:
         return (
-            f"• {text}\n    eNPS *{stats.enps:+.0f}* ({stats.promoters} promoters, "
-            f"{stats.count - stats.promoters - stats.detractors} passives, "
-            f"{stats.detractors} detractors), average {stats.average:.1f}"
+            f"• {text}\n    eNPS *{stats.enps:+.0f}* ({counted(stats.promoters, 'promoter')}, "
+            f"{counted(stats.count - stats.promoters - stats.detractors, 'passive')}, "
+            f"{counted(stats.detractors, 'detractor')}), average {stats.average:.1f}"
         )
     if stats.kind is QuestionKind.LIKERT and stats.favorability is not None:
         spread = " ".join(f"{v}:{stats.distribution.get(v, 0)}" for v in range(1, 6))
@@ -65,19 +69,9 @@ def _stats_line(stats: QuestionStats) -> str:
     return f"• {text}: {stats.count} answers"
 
 
-def results_text(results: RunResults) -> str:
-    """The results message (for /pulse results and the author's DM at close)."""
-    survey = results.survey
-    lines = [
-        _stats_line(stats)
-        for question in results.questions
-        if (stats := results.overall.get(question.id or 0)) is not None
-    ]
-    departments: list[str] = []
+def _department_lines(results: RunResults) -> list[str]:
+    lines: list[str] = []
     for group in results.departments:
-        if group.suppressed:
-            departments.append(f"• {escape(group.name)}: hidden (anonymity)")
-            continue
         figures: list[str] = []
         for question in results.questions:
             stats = group.questions.get(question.id or 0)
@@ -87,26 +81,84 @@ def results_text(results: RunResults) -> str:
                 figures.append(f"eNPS {stats.enps:+.0f}")
             elif stats.kind is QuestionKind.LIKERT and stats.favorability is not None:
                 figures.append(f"Q{question.position + 1} {stats.favorability:.0f}%")
-        departments.append(
+        lines.append(
             f"• {escape(group.name)} ({group.respondents}): " + (", ".join(figures) or "answered")
         )
-    trend = ""
-    if len(results.trend) > 1:
-        trend = " → ".join(
-            f"run {p.number}: "
-            + (
-                "hidden"
-                if p.suppressed
-                else (
-                    f"eNPS {p.enps:+.0f}"
-                    if p.enps is not None
-                    else f"{p.favorability:.0f}% favorable"
-                    if p.favorability is not None
-                    else f"{p.respondents} answered"
-                )
+    return lines
+
+
+def _trend_text(results: RunResults) -> str:
+    if len(results.trend) < 2:
+        return ""
+    return " → ".join(
+        f"run {p.number}: "
+        + (
+            "hidden"
+            if p.suppressed
+            else (
+                f"eNPS {p.enps:+.0f}"
+                if p.enps is not None
+                else f"{p.favorability:.0f}% favorable"
+                if p.favorability is not None
+                else f"{p.respondents} answered"
             )
-            for p in results.trend
         )
+        for p in results.trend
+    )
+
+
+def _people_lines(results: RunResults) -> list[str]:
+    """An attributed survey's answers, each beside the name of whoever gave it."""
+    by_id = {q.id: q for q in results.questions}
+    answers: dict[str, list[str]] = {}
+    for answer in results.people:
+        question = by_id[answer.question_id]
+        shown = escape(answer_label(question, answer).replace("\n", " "))
+        prefix = "" if len(results.questions) == 1 else f"Q{question.position + 1} "
+        answers.setdefault(answer.user_id, []).append(prefix + shown)
+    return [f"• <@{user}>: " + " · ".join(parts) for user, parts in answers.items()]
+
+
+def _waiting_text(results: RunResults) -> str:
+    """Why an open run shows no figures yet."""
+    survey = results.survey
+    if survey.results_while_open == ResultsWhileOpen.CLOSE.value:
+        return (
+            f"Results come at the close, {slack_date(results.run.closes_at)}: until then only "
+            "how many people answered is shown, so that no answer can be told from the next."
+        )
+    who = "people who cannot see results" if survey.strong_protection else "people"
+    return (
+        f"Results appear once {step(survey)} {who} have answered, and then move only in steps "
+        f"of {step(survey)} new answers, so that no answer can be told from the next."
+    )
+
+
+def _as_of_text(results: RunResults) -> str:
+    if results.as_of is None:
+        return ""
+    when = slack_date(results.as_of)
+    if results.stage == "interim":
+        return (
+            f"Figures as of {when}, from {results.covered} answers: they move only once "
+            f"{step(results.survey)} more people have answered; departments come at the close."
+        )
+    return (
+        f"Final figures as of {when}, from {results.covered} answers: the answers that came "
+        f"after ({results.left_out}) were too few to add without telling what they said, so "
+        "they are counted above but not in the figures (nor is a breakdown by department, "
+        "which would include them)."
+    )
+
+
+def results_text(results: RunResults) -> str:
+    """The results message (for /pulse results and the author's DM at close)."""
+    survey = results.survey
+    lines = [
+        _stats_line(stats)
+        for question in results.questions
+        if (stats := results.overall.get(question.id or 0)) is not None
+    ]
     return render(
         "surveys",
         "results.j2",
@@ -117,15 +169,20 @@ def results_text(results: RunResults) -> str:
         invited=results.invited,
         participation=results.participation,
         response_rate=results.response_rate,
+        waiting=Mrkdwn(_waiting_text(results)) if results.stage == "waiting" else "",
         suppressed=results.suppressed,
         threshold=survey.threshold,
         strong=survey.strong_protection,
+        anonymous=survey.anonymous,
+        as_of=Mrkdwn(_as_of_text(results)),
         lines=lines,
-        departments=departments,
-        trend=Mrkdwn(escape(trend)),
+        departments=_department_lines(results),
+        not_shown=results.not_shown if results.stage == "final" else 0,
+        trend=Mrkdwn(escape(_trend_text(results))),
         comments=[c.replace("\n", " ") for c in results.comments],
         sentiment=f"{label(results.sentiment)}"
         + (f", {results.sentiment:+.2f}" if results.sentiment is not None else ""),
+        people=_people_lines(results),
     )
 
 
@@ -159,6 +216,7 @@ def created_text(created: Created, questions: int) -> str:
         anonymous=survey.anonymous,
         threshold=survey.threshold,
         strong=survey.strong_protection,
+        at_close=survey.results_while_open == ResultsWhileOpen.CLOSE.value,
         recurring=survey.cadence is not None,
     )
 

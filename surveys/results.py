@@ -1,22 +1,22 @@
-"""Results of a survey run, aggregated in SQL and released under the anonymity threshold.
+"""Results of a survey run, aggregated in SQL and released under the threshold rules.
 
 Every figure comes from GROUP BY queries over the answer table; Python only combines the
-aggregated groups (one row per department and question), never the answer rows themselves.
-
-Threshold rules (DESIGN.md section 7): no figure for a group (the whole run, or a department)
-with fewer respondents than the survey's threshold, comments included. With strong protection,
-when the hidden departments together number fewer than the threshold, the smallest shown ones
-are hidden too, until they do: otherwise the total minus the shown departments would reveal them.
+aggregated groups (one row per group and question), never the answer rows themselves. Which
+figures may be shown is surveys/release.py's business; what an open run shows (its released
+snapshot) is surveys/snapshots.py's.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from directory.models import Department
+from surveys.common import questions_of
 from surveys.models import (
+    OTHER_DEPARTMENTS,
     QuestionKind,
     Survey,
     SurveyAnswer,
@@ -24,9 +24,10 @@ from surveys.models import (
     SurveyQuestion,
     SurveyRun,
 )
-from surveys.service import questions_of
+from surveys.release import Exclusion, excluded_by_group, released
+from surveys.trend import TrendPoint, trend
 
-NO_DEPARTMENT = "No department"
+OTHERS_NAME = "Other departments"
 
 
 @dataclass
@@ -64,27 +65,22 @@ class QuestionStats:
 
 @dataclass
 class GroupResult:
-    """A department's figures (or why they are hidden)."""
+    """A shown group's figures (groups that are not shown are not listed at all)."""
 
-    department_id: int | None
+    group_id: int
     name: str
     respondents: int
-    suppressed: bool
     questions: dict[int, QuestionStats] = field(default_factory=dict)
 
 
-@dataclass
-class TrendPoint:
-    """One run of a recurring survey: its eNPS and average favorability, when shown."""
+@dataclass(frozen=True)
+class PersonAnswer:
+    """An attributed survey's answer, beside the name of whoever gave it."""
 
-    number: int
-    opened_at_iso: str
-    respondents: int
-    invited: int
-    suppressed: bool
-    enps: float | None
-    favorability: float | None
-    sentiment: float | None
+    user_id: str
+    question_id: int
+    value: int | None
+    text: str | None
 
 
 @dataclass
@@ -103,6 +99,16 @@ class RunResults:
     comments: list[str]
     sentiment: float | None
     trend: list[TrendPoint]
+    # Groups of the run not shown by name (too few counted answers, or to stop differencing).
+    not_shown: int = 0
+    # "final" (a closed run), "interim" (an open run's released figures), "waiting" (none yet).
+    stage: str = "final"
+    # Released figures: when they were taken, how many respondents they cover, and (a closed run
+    # whose last ones were too few to add) how many answers are not in them.
+    as_of: datetime | None = None
+    covered: int | None = None
+    left_out: int = 0
+    people: list[PersonAnswer] = field(default_factory=list)
 
     @property
     def participation(self) -> float:
@@ -124,13 +130,23 @@ class RunResults:
 _SCORED = (QuestionKind.ENPS.value, QuestionKind.LIKERT.value, QuestionKind.SINGLE.value)
 
 
-def _stats_by_department(
+def blank_stats(question: SurveyQuestion) -> QuestionStats:
+    """A question's figures before any answer is added."""
+    return QuestionStats(
+        question.id or 0,
+        QuestionKind(question.kind),
+        question.text,
+        options=question.options.splitlines(),
+    )
+
+
+def _stats_by_group(
     session: Session, run_id: int, questions: dict[int, SurveyQuestion]
 ) -> dict[int | None, dict[int, QuestionStats]]:
     value = col(SurveyAnswer.value)
     rows = session.execute(
         sa_select(
-            col(SurveyAnswer.department_id),
+            col(SurveyAnswer.group_id),
             col(SurveyAnswer.question_id),
             func.count(),
             func.coalesce(func.sum(value), 0),
@@ -139,22 +155,15 @@ def _stats_by_department(
             func.sum(case((value >= 4, 1), else_=0)),
         )
         .where(col(SurveyAnswer.run_id) == run_id, col(SurveyAnswer.value).is_not(None))
-        .group_by(col(SurveyAnswer.department_id), col(SurveyAnswer.question_id))
+        .group_by(col(SurveyAnswer.group_id), col(SurveyAnswer.question_id))
     ).all()
     out: dict[int | None, dict[int, QuestionStats]] = {}
-    for department_id, question_id, count, total, promoters, detractors, favorable in rows:
-        question = questions[question_id]
-        out.setdefault(department_id, {})[question_id] = QuestionStats(
-            question_id=question_id,
-            kind=QuestionKind(question.kind),
-            text=question.text,
-            count=int(count),
-            total=int(total),
-            promoters=int(promoters or 0),
-            detractors=int(detractors or 0),
-            favorable=int(favorable or 0),
-            options=question.options.splitlines(),
-        )
+    for group, question_id, count, total, promoters, detractors, favorable in rows:
+        stats = blank_stats(questions[question_id])
+        stats.count, stats.total = int(count), int(total)
+        stats.promoters, stats.detractors = int(promoters or 0), int(detractors or 0)
+        stats.favorable = int(favorable or 0)
+        out.setdefault(group, {})[question_id] = stats
     return out
 
 
@@ -179,10 +188,9 @@ def _distributions(
     for question_id, row in questions.items():
         if row.kind != QuestionKind.MULTI.value:
             continue
-        options = row.options.splitlines()
         sums = [
             func.sum(case((col(SurveyAnswer.value).op("&")(1 << i) != 0, 1), else_=0))
-            for i in range(len(options))
+            for i in range(len(row.options.splitlines()))
         ]
         counts = session.exec(
             select(*sums).where(
@@ -193,7 +201,8 @@ def _distributions(
     return out
 
 
-def _merge(groups: list[dict[int, QuestionStats]]) -> dict[int, QuestionStats]:
+def merge(groups: list[dict[int, QuestionStats]]) -> dict[int, QuestionStats]:
+    """Figures of several groups added up, question by question."""
     merged: dict[int, QuestionStats] = {}
     for group in groups:
         for question_id, stats in group.items():
@@ -209,249 +218,145 @@ def _merge(groups: list[dict[int, QuestionStats]]) -> dict[int, QuestionStats]:
     return merged
 
 
-def suppressed_groups(
-    sizes: dict[int | None, int], threshold: int, strong: bool
-) -> set[int | None]:
-    """Which groups to hide: those under the threshold, and with strong protection the next
-    smallest ones while the hidden ones together are fewer than the threshold."""
-    hidden = {group for group, size in sizes.items() if size < threshold}
-    if strong:
-        while hidden and sum(sizes[g] for g in hidden) < threshold:
-            shown = sorted((g for g in sizes if g not in hidden), key=lambda g: (sizes[g], str(g)))
-            if not shown:
-                break
-            hidden.add(shown[0])
-    return hidden
+def _group_names(session: Session, groups: set[int]) -> dict[int, str]:
+    names = dict(
+        session.exec(
+            select(Department.id, Department.name).where(col(Department.id).in_(groups))
+        ).all()
+    )
+    return {
+        g: OTHERS_NAME if g == OTHER_DEPARTMENTS else names.get(g, f"Group {g}") for g in groups
+    }
 
 
-def run_results(*, session: Session, run: SurveyRun) -> RunResults:
-    """Compute a run's results (aggregated in SQL) under its survey's threshold rules."""
+def comments_and_sentiment(session: Session, run_id: int) -> tuple[list[str], float | None]:
+    """Every comment, sorted by its text (never in the order people answered), and the mean
+    sentiment."""
+    comments = [
+        str(t)
+        for t in session.exec(
+            select(SurveyAnswer.text)
+            .where(SurveyAnswer.run_id == run_id, col(SurveyAnswer.text).is_not(None))
+            .order_by(col(SurveyAnswer.text))
+        ).all()
+        if t
+    ]
+    average = session.exec(
+        # A comment's sentiment, found through the comments' own index.
+        select(func.avg(SurveyAnswer.sentiment)).where(
+            SurveyAnswer.run_id == run_id, col(SurveyAnswer.text).is_not(None)
+        )
+    ).one()
+    return comments, float(average) if average is not None else None
+
+
+def counts(session: Session, run: SurveyRun) -> tuple[int, dict[int | None, int], int]:
+    """(invited, respondents by group, answers) of a run."""
+    invited = session.exec(select(func.count()).where(SurveyInvitation.run_id == run.id)).one()
+    # DISTINCT pairs, then counted: faster than COUNT(DISTINCT) on PostgreSQL (a hash, no sort).
+    pairs = (
+        select(SurveyAnswer.group_id, SurveyAnswer.respondent)
+        .where(SurveyAnswer.run_id == run.id)
+        .distinct()
+        .subquery()
+    )
+    by_group = session.exec(select(pairs.c.group_id, func.count()).group_by(pairs.c.group_id)).all()
+    answers = session.exec(
+        select(func.count()).select_from(SurveyAnswer).where(SurveyAnswer.run_id == run.id)
+    ).one()
+    return int(invited), {g: int(n) for g, n in by_group}, int(answers)
+
+
+def run_groups(session: Session, run_id: int) -> set[int]:
+    """The groups a run's answers can carry (from its invitations)."""
+    rows = session.exec(
+        select(SurveyInvitation.group_id)
+        .where(SurveyInvitation.run_id == run_id, col(SurveyInvitation.group_id).is_not(None))
+        .distinct()
+    ).all()
+    return {int(g) for g in rows if g is not None}
+
+
+def compute(*, session: Session, run: SurveyRun, exclusion: Exclusion) -> RunResults:
+    """A run's figures as the rules let them be shown: every answer in the totals, groups by name
+    only where release.released allows (all of them for an attributed survey)."""
     survey = session.get(Survey, run.survey_id)
     assert survey is not None
     assert run.id is not None
     questions = questions_of(session=session, survey_id=run.survey_id)
     by_id = {q.id or 0: q for q in questions}
-    invited = session.exec(select(func.count()).where(SurveyInvitation.run_id == run.id)).one()
-    respondents_by_department = dict(
-        session.exec(
-            select(SurveyAnswer.department_id, func.count(func.distinct(SurveyAnswer.respondent)))
-            .where(SurveyAnswer.run_id == run.id)
-            .group_by(col(SurveyAnswer.department_id))
-        ).all()
-    )
-    respondents = sum(int(v) for v in respondents_by_department.values())
-    answers = session.exec(
-        select(func.count()).select_from(SurveyAnswer).where(SurveyAnswer.run_id == run.id)
-    ).one()
-    threshold = survey.threshold
-    suppressed = respondents < threshold
-    per_department = _stats_by_department(session, run.id, by_id)
-    overall = _merge(list(per_department.values()))
-    if not suppressed:
-        for question_id, distribution in _distributions(session, run.id, by_id).items():
-            overall.setdefault(
-                question_id,
-                QuestionStats(
-                    question_id,
-                    QuestionKind(by_id[question_id].kind),
-                    by_id[question_id].text,
-                    options=by_id[question_id].options.splitlines(),
-                ),
-            ).distribution = distribution
-    names = dict(
-        session.exec(
-            select(Department.id, Department.name).where(
-                col(Department.id).in_([d for d in respondents_by_department if d is not None])
-            )
-        ).all()
-    )
-    sizes = {d: int(n) for d, n in respondents_by_department.items()}
-    hidden = suppressed_groups(sizes, threshold, survey.strong_protection)
-    departments = [
-        GroupResult(
-            department_id=d,
-            name=names.get(d, NO_DEPARTMENT) if d is not None else NO_DEPARTMENT,
-            respondents=sizes[d],
-            suppressed=suppressed or d in hidden,
-            questions={} if (suppressed or d in hidden) else per_department.get(d, {}),
-        )
-        for d in sorted(sizes, key=lambda d: names.get(d, NO_DEPARTMENT) if d else "~")
-    ]
-    comments: list[str] = []
-    sentiment: float | None = None
-    if not suppressed:
-        # Sorted by text, not stored order: the order people answered in is nobody's business.
-        comments = [
-            str(text)
-            for text in session.exec(
-                select(SurveyAnswer.text)
-                .where(SurveyAnswer.run_id == run.id, col(SurveyAnswer.text).is_not(None))
-                .order_by(col(SurveyAnswer.text))
-            ).all()
-            if text
-        ]
-        average = session.exec(
-            select(func.avg(SurveyAnswer.sentiment)).where(
-                SurveyAnswer.run_id == run.id, col(SurveyAnswer.sentiment).is_not(None)
-            )
-        ).one()
-        sentiment = float(average) if average is not None else None
-    return RunResults(
+    invited, sizes, answers = counts(session, run)
+    excluded = excluded_by_group(session=session, run_ids=[run.id], exclusion=exclusion)
+    if survey.anonymous:
+        rule = released(sizes, {g: excluded.get((run.id, g), 0) for g in sizes}, survey.threshold)
+        suppressed, shown = rule.suppressed, rule.shown
+    else:
+        suppressed, shown = False, frozenset(g for g in sizes if g is not None)
+    groups = run_groups(session, run.id)
+    results = RunResults(
         survey=survey,
         run=run,
         questions=questions,
-        invited=int(invited),
-        respondents=respondents,
-        answers=int(answers),
+        invited=invited,
+        respondents=sum(sizes.values()),
+        answers=answers,
         suppressed=suppressed,
-        overall={} if suppressed else overall,
-        departments=departments,
-        comments=[c for c in comments if c],
-        sentiment=sentiment,
-        trend=trend(session=session, survey=survey),
+        overall={},
+        departments=[],
+        comments=[],
+        sentiment=None,
+        trend=trend(
+            session=session,
+            survey=survey,
+            exclusion=exclusion,
+            known={run.id: sum(sizes.values())},
+        ),
+        not_shown=len(groups - shown) if survey.anonymous else 0,
     )
+    if suppressed:
+        return results
+    per_group = _stats_by_group(session, run.id, by_id)
+    results.overall = merge(list(per_group.values()))
+    for question_id, distribution in _distributions(session, run.id, by_id).items():
+        results.overall.setdefault(question_id, blank_stats(by_id[question_id]))
+        results.overall[question_id].distribution = distribution
+    names = _group_names(session, set(shown))
+    results.departments = [
+        GroupResult(group_id=g, name=names[g], respondents=sizes[g], questions=per_group.get(g, {}))
+        for g in sorted(shown, key=lambda g: (g == OTHER_DEPARTMENTS, names[g]))
+    ]
+    results.comments, results.sentiment = comments_and_sentiment(session, run.id)
+    if not survey.anonymous:
+        results.people = attributed_answers(session, run.id)
+    return results
 
 
-def trend(*, session: Session, survey: Survey) -> list[TrendPoint]:
-    """eNPS, Likert favorability and comment sentiment per run, in SQL, runs under the
-    threshold hidden."""
-    value = col(SurveyAnswer.value)
-    kind = col(SurveyQuestion.kind)
-    rows = session.execute(
-        sa_select(
-            col(SurveyRun.number),
-            col(SurveyRun.opened_at),
-            col(SurveyRun.invited),
-            func.count(func.distinct(SurveyAnswer.respondent)),
-            func.sum(case(((kind == "enps") & (value >= 9), 1), else_=0)),
-            func.sum(case(((kind == "enps") & (value <= 6), 1), else_=0)),
-            func.sum(case((kind == "enps", 1), else_=0)),
-            func.sum(case(((kind == "likert") & (value >= 4), 1), else_=0)),
-            func.sum(case((kind == "likert", 1), else_=0)),
-            func.avg(SurveyAnswer.sentiment),
+def attributed_answers(session: Session, run_id: int) -> list[PersonAnswer]:
+    """An attributed run's answers with whose they are (SurveyAttribution links the tokens)."""
+    from surveys.models import SurveyAttribution
+
+    rows = session.exec(
+        select(
+            SurveyAttribution.user_id,
+            SurveyAnswer.question_id,
+            SurveyAnswer.value,
+            SurveyAnswer.text,
         )
-        .select_from(SurveyRun)
-        .join(SurveyAnswer, col(SurveyAnswer.run_id) == SurveyRun.id, isouter=True)
-        .join(SurveyQuestion, col(SurveyQuestion.id) == SurveyAnswer.question_id, isouter=True)
-        .where(col(SurveyRun.survey_id) == survey.id)
-        .group_by(
-            col(SurveyRun.id),
-            col(SurveyRun.number),
-            col(SurveyRun.opened_at),
-            col(SurveyRun.invited),
+        .join(
+            SurveyAttribution,
+            (col(SurveyAttribution.run_id) == SurveyAnswer.run_id)
+            & (col(SurveyAttribution.respondent) == SurveyAnswer.respondent),
         )
-        .order_by(col(SurveyRun.number))
+        .where(SurveyAnswer.run_id == run_id)
+        .order_by(col(SurveyAttribution.user_id), col(SurveyAnswer.question_id))
     ).all()
-    points: list[TrendPoint] = []
-    for number, opened, invited, respondents, prom, detr, enps_n, fav, likert_n, senti in rows:
-        hidden = int(respondents) < survey.threshold
-        points.append(
-            TrendPoint(
-                number=int(number),
-                opened_at_iso=opened.date().isoformat(),
-                respondents=int(respondents),
-                invited=int(invited),
-                suppressed=hidden,
-                enps=None
-                if hidden or not enps_n
-                else 100.0 * (int(prom) - int(detr)) / int(enps_n),
-                favorability=None if hidden or not likert_n else 100.0 * int(fav) / int(likert_n),
-                sentiment=None if hidden or senti is None else float(senti),
-            )
-        )
-    return points
+    return [PersonAnswer(u, q, v, t) for u, q, v, t in rows]
 
 
-def export_csv(results: RunResults) -> str:
-    """Aggregates only (never an answer row), groups under the threshold marked as hidden."""
-    import csv
-    import io
+def run_results(*, session: Session, run: SurveyRun, exclusion: Exclusion) -> RunResults:
+    """A run's final-style figures for someone not excluded otherwise (tests, benchmarks).
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["survey", "run", "group", "respondents", "question", "metric", "value"])
-    survey, number = results.survey.title, results.run.number
-    writer.writerow([survey, number, "All", results.respondents, "", "invited", results.invited])
-    writer.writerow(
-        [
-            survey,
-            number,
-            "All",
-            results.respondents,
-            "",
-            "participation %",
-            f"{results.participation:.1f}",
-        ]
-    )
-    writer.writerow(
-        [
-            survey,
-            number,
-            "All",
-            results.respondents,
-            "",
-            "response rate %",
-            f"{results.response_rate:.1f}",
-        ]
-    )
-    threshold = results.survey.threshold
-
-    def stats_rows(group: str, respondents: int, stats: dict[int, QuestionStats]) -> None:
-        for question in results.questions:
-            s = stats.get(question.id or 0)
-            if s is None:
-                continue
-            for metric, figure in _metrics(s):
-                writer.writerow([survey, number, group, respondents, question.text, metric, figure])
-
-    if results.suppressed:
-        writer.writerow(
-            [
-                survey,
-                number,
-                "All",
-                results.respondents,
-                "",
-                "hidden",
-                f"fewer than {threshold} answers",
-            ]
-        )
-    else:
-        stats_rows("All", results.respondents, results.overall)
-        if results.sentiment is not None:
-            writer.writerow(
-                [
-                    survey,
-                    number,
-                    "All",
-                    results.respondents,
-                    "comments",
-                    "sentiment",
-                    f"{results.sentiment:.2f}",
-                ]
-            )
-    for group in results.departments:
-        if group.suppressed:
-            writer.writerow([survey, number, group.name, "", "", "hidden", "anonymity threshold"])
-        else:
-            stats_rows(group.name, group.respondents, group.questions)
-    return out.getvalue()
-
-
-def _metrics(stats: QuestionStats) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = [("answers", str(stats.count))]
-    if stats.kind is QuestionKind.ENPS and stats.enps is not None:
-        rows.append(("eNPS", f"{stats.enps:.0f}"))
-    if stats.kind in (QuestionKind.ENPS, QuestionKind.LIKERT) and stats.average is not None:
-        rows.append(("average", f"{stats.average:.2f}"))
-    if stats.kind is QuestionKind.LIKERT and stats.favorability is not None:
-        rows.append(("favorability %", f"{stats.favorability:.1f}"))
-    for value, count in sorted(stats.distribution.items()):
-        label = (
-            stats.options[value]
-            if stats.kind in (QuestionKind.SINGLE, QuestionKind.MULTI)
-            and value < len(stats.options)
-            else str(value)
-        )
-        rows.append((f"answered {label}", str(count)))
-    return rows
+    What people see goes through surveys/snapshots.py's `results_for`, which also applies what
+    an open run may show.
+    """
+    return compute(session=session, run=run, exclusion=exclusion)

@@ -1,6 +1,7 @@
 """Survey rules on SQLite and PostgreSQL: anonymity, thresholds, replacement, eNPS, bad input."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -8,13 +9,16 @@ from sqlalchemy import inspect
 from sqlmodel import Session, col, func, select
 
 from bot.clock import FixedClock
-from bot.errors import InvalidInput, PermissionDenied
+from bot.errors import FieldErrors, InvalidInput, PermissionDenied
 from bot.store import Store
-from directory.models import Department, DepartmentMember, Person, RoleAssignment
+from directory.models import Department, Person, RoleAssignment
 from surveys import service
 from surveys.models import QuestionKind, SurveyAnswer, SurveyRun
 from surveys.questions import TEMPLATES, QuestionSpec, parse_questions
-from surveys.results import run_results, suppressed_groups
+from surveys.release import NOBODY, released
+from surveys.results import RunResults
+from surveys.results import run_results as _results
+from tests.surveys.attackers import company
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SECRET = b"test-secret-key"
@@ -22,23 +26,8 @@ ADMINS = ("UADMIN",)
 
 
 def _people(session: Session, departments: dict[str, int]) -> dict[str, list[str]]:
-    """Departments of the given sizes; returns their members' ids by handle."""
-    session.add(Person(slack_id="UADMIN", name="admin", synced_at=NOW))
-    members: dict[str, list[str]] = {}
-    for handle, size in departments.items():
-        department = Department(
-            usergroup_id=f"S{handle.upper()}", handle=handle, name=handle.title(), synced_at=NOW
-        )
-        session.add(department)
-        session.flush()
-        for i in range(size):
-            person_id = f"U{handle.upper()}{i:03d}"
-            session.add(Person(slack_id=person_id, name=f"{handle}{i}", synced_at=NOW))
-            session.flush()
-            session.add(DepartmentMember(department_id=department.id or 0, person_id=person_id))
-            members.setdefault(handle, []).append(person_id)
-    session.flush()
-    return members
+    """Departments of the given sizes (and the admin, in none); their members' ids by handle."""
+    return company(session, departments, author=ADMINS[0])
 
 
 def _launch(
@@ -67,7 +56,7 @@ def _launch(
     launched = service.launch_run(
         session=session, clock=clock, survey_id=created.survey.id or 0, channel_members=None
     )
-    assert launched is not None
+    assert isinstance(launched, service.Launched)
     return launched.run
 
 
@@ -82,6 +71,11 @@ def _answer(session: Session, clock: FixedClock, run: SurveyRun, user: str, valu
         values={question.id or 0: value},
         replace_all=False,
     )
+
+
+def run_results(*, session: Session, run: SurveyRun) -> RunResults:
+    """The run's figures, for a viewer who did not answer."""
+    return _results(session=session, run=run, exclusion=NOBODY)
 
 
 ENPS = [QuestionSpec(QuestionKind.ENPS, "Recommend us?")]
@@ -155,7 +149,7 @@ def test_no_user_id_is_reachable_from_an_answer_row(store: Store) -> None:
         "run_id",
         "question_id",
         "respondent",
-        "department_id",
+        "group_id",
         "value",
         "text",
         "sentiment",
@@ -193,10 +187,10 @@ def test_a_run_below_the_threshold_shows_nothing_not_even_comments(store: Store)
     assert results.overall == {}
     assert results.comments == []
     assert results.sentiment is None
-    assert all(g.suppressed for g in results.departments)
+    assert results.departments == []
 
 
-def test_a_small_department_is_hidden_and_strong_protection_hides_the_next_smallest(
+def test_a_small_department_is_never_a_group_and_the_rest_never_isolates_one(
     store: Store,
 ) -> None:
     clock = FixedClock(NOW)
@@ -212,23 +206,33 @@ def test_a_small_department_is_hidden_and_strong_protection_hides_the_next_small
                 )
         normal = run_results(session=session, run=run)
         strong = run_results(session=session, run=strong_run)
-    hidden = {g.name for g in normal.departments if g.suppressed}
-    assert hidden == {"Hr"}
-    # Without strong protection, the total minus the shown departments gives HR away:
-    total = next(iter(normal.overall.values()))
-    shown = [next(iter(g.questions.values())) for g in normal.departments if not g.suppressed]
-    assert total.favorable - sum(s.favorable for s in shown) == 2  # both HR people answered 5
-    # With it, the next smallest department is hidden too, so the difference is a mix of 8.
-    strong_hidden = {g.name for g in strong.departments if g.suppressed}
-    assert strong_hidden == {"Hr", "Sales"}
-    assert all(not g.questions for g in strong.departments if g.suppressed)
+        groups = session.exec(
+            select(SurveyAnswer.group_id).where(SurveyAnswer.run_id == run.id).distinct()
+        ).all()
+    # HR (2) and the admin (in no department) are fewer than 5: the smallest department (sales)
+    # joins them when answers are written, so no answer says "HR".
+    departments = {d.handle: d.id for d in _departments(store)}
+    assert set(groups) == {departments["eng"], 0}
+    for results in (normal, strong):
+        assert {g.name for g in results.departments} == {"Eng", "Other departments"}
+        # The total minus the shown groups is empty: nothing left to tell HR apart.
+        total = next(iter(results.overall.values()))
+        shown = [next(iter(g.questions.values())) for g in results.departments]
+        assert total.count - sum(s.count for s in shown) == 0
 
 
-def test_suppression_rule_keeps_hiding_until_the_hidden_groups_reach_the_threshold() -> None:
+def _departments(store: Store) -> list[Department]:
+    with store.unit_of_work(write=False) as session:
+        return list(session.exec(select(Department)).all())
+
+
+def test_release_rules_hide_until_the_rest_reaches_the_threshold() -> None:
     sizes: dict[int | None, int] = {1: 2, 2: 1, 3: 1, 4: 30, 5: 8}
-    assert suppressed_groups(sizes, 5, strong=False) == {1, 2, 3}
-    assert suppressed_groups(sizes, 5, strong=True) == {1, 2, 3, 5}
-    assert suppressed_groups({1: 10, 2: 10}, 5, strong=True) == set()
+    assert released(sizes, {}, 5).shown == {4}  # the rest (1, 2, 3) are 4: 5 joins them
+    assert released({1: 10, 2: 10}, {}, 5).shown == {1, 2}
+    assert released({1: 10, 2: 3, 3: 3}, {}, 5).shown == {1}  # 2 and 3 together are 6
+    assert released({1: 5, 2: 5}, {1: 1}, 5).shown == set()  # the viewer is one of group 1
+    assert released({1: 2, 2: 2}, {}, 5).suppressed
 
 
 def test_an_audience_that_resolves_to_nobody_is_refused_and_nothing_is_stored(store: Store) -> None:
@@ -264,17 +268,28 @@ def test_managers_survey_only_their_own_department(store: Store) -> None:
             RoleAssignment(person_id=manager, role="manager", assigned_by="UADMIN", assigned_at=NOW)
         )
         departments = {d.handle: d.id for d in session.exec(select(Department)).all()}
+    draft = service.SurveyDraft(
+        title="Team pulse",
+        questions=ENPS,
+        audience_kind="departments",
+        audience_refs=[str(departments["eng"])],
+        threshold=3,
+    )
     with store.unit_of_work() as session:
-        draft = service.SurveyDraft(
-            title="Team pulse",
-            questions=ENPS,
-            audience_kind="departments",
-            audience_refs=[str(departments["eng"])],
-        )
         created = service.create_survey(
             session=session, clock=clock, admins=ADMINS, author=manager, draft=draft, timezone="UTC"
         )
         assert created.audience_size == 3
+    # Anonymous, three people cannot be surveyed under a threshold of five.
+    with pytest.raises(InvalidInput, match="at least as many people"), store.unit_of_work() as s:
+        service.create_survey(
+            session=s,
+            clock=clock,
+            admins=ADMINS,
+            author=manager,
+            draft=replace(draft, threshold=5),
+            timezone="UTC",
+        )
     for kind, refs in (("everyone", []), ("departments", [str(departments["sales"])])):
         with pytest.raises(PermissionDenied), store.unit_of_work() as session:
             service.create_survey(
@@ -301,13 +316,15 @@ def test_invitations_go_out_at_ten_in_each_persons_own_zone_on_weekdays(store: S
             clock=clock,
             admins=ADMINS,
             author="UADMIN",
-            draft=service.SurveyDraft(title="Pulse", questions=ENPS, local_time="10:00"),
+            draft=service.SurveyDraft(
+                title="Pulse", questions=ENPS, local_time="10:00", threshold=3
+            ),
             timezone="Europe/Berlin",
         )
         launched = service.launch_run(
             session=session, clock=clock, survey_id=created.survey.id or 0, channel_members=None
         )
-    assert launched is not None
+    assert isinstance(launched, service.Launched)
     at = {i.user_id: i.not_before for i in launched.invitations}
     assert at["UNY"] == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # Friday 10:00 in New York
     assert at["UTOKYO"] == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
@@ -347,3 +364,55 @@ def test_multiple_choice_is_counted_per_option_in_sql(store: Store) -> None:
             _answer(session, clock, run, person, picks)
         results = run_results(session=session, run=run)
     assert next(iter(results.overall.values())).distribution == {0: 3, 1: 3, 2: 1}
+
+
+def test_the_token_key_is_the_survey_key_when_set_and_never_shown() -> None:
+    from bot.settings import Settings, SettingsError
+
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "a" * 32}
+    derived = Settings.from_env(base)
+    dedicated = Settings.from_env({**base, "COMMONS_SURVEY_KEY": "k" * 40})
+    assert derived.survey_key == ""
+    assert service.respondent_secret(derived.slack_signing_secret, derived.survey_key) == (
+        service.respondent_secret("a" * 32)
+    )
+    assert service.respondent_secret(dedicated.slack_signing_secret, dedicated.survey_key) != (
+        service.respondent_secret("a" * 32)
+    )
+    assert "k" * 40 not in repr(dedicated)
+    assert "k" * 40 in dedicated.secrets  # redacted from every log line
+    with pytest.raises(SettingsError, match="COMMONS_SURVEY_KEY"):
+        Settings.from_env({**base, "COMMONS_SURVEY_KEY": "short"})
+
+
+def test_results_while_open_default_to_the_close_with_strong_protection(store: Store) -> None:
+    clock = FixedClock(NOW)
+    with store.unit_of_work() as session:
+        _people(session, {"eng": 5})
+        modes = []
+        for strong, chosen in ((False, None), (True, None), (False, "close"), (True, "steps")):
+            created = service.create_survey(
+                session=session,
+                clock=clock,
+                admins=ADMINS,
+                author="UADMIN",
+                draft=service.SurveyDraft(
+                    title="Pulse",
+                    questions=ENPS,
+                    strong_protection=strong,
+                    results_while_open=chosen,
+                ),
+                timezone="UTC",
+            )
+            modes.append(created.survey.results_while_open)
+    assert modes == ["steps", "close", "close", "steps"]
+    with pytest.raises(FieldErrors) as refused, store.unit_of_work() as session:
+        service.create_survey(
+            session=session,
+            clock=clock,
+            admins=ADMINS,
+            author="UADMIN",
+            draft=service.SurveyDraft(title="Pulse", questions=ENPS, results_while_open="live"),
+            timezone="UTC",
+        )
+    assert "results_while_open" in refused.value.errors
