@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -28,35 +29,79 @@ def _run(*args: str | Path) -> None:
         sys.exit(status)
 
 
+def _pip(*args: str, what: str) -> None:
+    """Run pip in .venv, showing one short line per package it fetches or installs.
+
+    pip's own output is kept aside and shown in full only if it fails.
+    """
+    started = time.monotonic()
+    print(f"  {what}...", flush=True)
+    command = [str(BIN / "python"), "-m", "pip", *args, "--disable-pip-version-check"]
+    kept: list[str] = []
+    fetched = 0
+    last = ""
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    ) as pip:
+        assert pip.stdout is not None
+        for line in pip.stdout:
+            kept.append(line)
+            shown = progress_line(line)
+            if shown is None or shown == last:
+                continue
+            last = shown
+            if shown.startswith("fetching"):
+                fetched += 1
+                shown = f"[{fetched}] {shown}"
+            print(f"    {shown}  ({time.monotonic() - started:.0f} s)", flush=True)
+    if pip.returncode != 0:
+        print("".join(kept), end="", file=sys.stderr)
+        print(f"pip failed (exit {pip.returncode}); its output is above.", file=sys.stderr)
+        sys.exit(pip.returncode)
+    print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def progress_line(line: str) -> str | None:
+    """What to show of one line of pip's output: the package it fetches, or the install step."""
+    line = line.strip()
+    if line.startswith("Collecting "):
+        return "fetching " + line.removeprefix("Collecting ").split(" ")[0]
+    if line.startswith("Installing collected packages: "):
+        count = len(line.removeprefix("Installing collected packages: ").split(","))
+        return f"installing {count} package{'' if count == 1 else 's'}"
+    if line.startswith("Building editable for ") or line.startswith("Building wheel for "):
+        return "building " + line.split(" for ", 1)[1].split(" ")[0]
+    return None
+
+
 def ensure_installed() -> None:
     """Create .venv and install Commons with its development tools, once per pyproject change."""
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if not (BIN / "python").exists():
-        print(f"Creating a virtual environment in {VENV}", flush=True)
+    started = time.monotonic()
+    first = not (BIN / "python").exists()
+    print(
+        "Installing Commons and its tools into .venv"
+        + (
+            " (the first time takes about a minute; later runs skip this)"
+            if first
+            else " again, since pyproject.toml changed"
+        ),
+        flush=True,
+    )
+    if first:
+        print("  creating the virtual environment...", flush=True)
         venv.create(VENV, with_pip=True)
-    _run(
-        BIN / "python",
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--upgrade",
-        "pip",
-    )
-    _run(
-        BIN / "python",
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-e",
-        ".[dev]",
-    )
+    _pip("install", "--upgrade", "pip", what="updating pip")
+    _pip("install", "-e", ".[dev]", what="installing Commons, Slack's libraries and the test tools")
     STAMP.write_text(wanted)
+    print(f"Ready in {time.monotonic() - started:.0f} s.", flush=True)
 
 
 def main(argv: list[str]) -> int:
