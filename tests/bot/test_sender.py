@@ -368,6 +368,7 @@ def test_the_posts_in_flight_follow_the_budget(per_minute: int, in_flight: int, 
     assert config.batch_size >= 2 * config.concurrency
 
 
+@pytest.mark.slow
 def test_2000_messages_through_429s_5xx_and_dropped_connections_arrive_exactly_once(
     store: Store,
 ) -> None:
@@ -414,6 +415,7 @@ def test_2000_messages_through_429s_5xx_and_dropped_connections_arrive_exactly_o
         assert statuses[0] > 10  # connections dropped after the message was stored
 
 
+@pytest.mark.slow
 def test_pacing_stays_under_the_workspace_limit_and_uses_most_of_it(store: Store) -> None:
     count, per_minute = 3000, 6000
     with Sandbox(workspace_with_people(count)) as slack:

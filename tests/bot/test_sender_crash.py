@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot import delivery
@@ -46,6 +47,7 @@ def _worker(
     )
 
 
+@pytest.mark.slow
 def test_a_sender_killed_20_times_during_a_fan_out_loses_nothing_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
