@@ -14,12 +14,12 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from sqlalchemy import func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.models import Campaign, Delivery
+from bot.store import insert_ignore
 
 TARGET = re.compile(r"^[CGDUW][A-Z0-9]{2,31}$")
 MAX_TEXT = 40_000
@@ -222,12 +222,7 @@ def _insert_chunk(
         }
         for m in chunk
     ]
-    insert = (
-        postgresql.insert(Delivery)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(Delivery)
-    )
-    statement = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+    statement = insert_ignore(session, Delivery, ["idempotency_key"]).returning(
         col(Delivery.idempotency_key)
     )
     inserted = set(session.execute(statement, rows).scalars().all())

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from bot.clock import Clock
 from bot.models import InboundEvent
 from bot.services import Services
+from bot.store import insert_ignore
 
 logger = logging.getLogger("commons.inbound")
 
@@ -21,15 +21,9 @@ KEEP = timedelta(days=1)  # Slack's last retry comes about 5 minutes after the f
 
 def first_sighting(*, session: Session, clock: Clock, event_id: str) -> bool:
     """Record the event id; True the first time it is seen, False for any repeat."""
-    dialect = session.get_bind().dialect.name
-    insert = (
-        postgresql.insert(InboundEvent) if dialect == "postgresql" else sqlite.insert(InboundEvent)
-    )
-    statement = (
-        insert.values(event_id=event_id[:64], received_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(col(InboundEvent.event_id))
-    )
+    statement = insert_ignore(
+        session, InboundEvent, ["event_id"], event_id=event_id[:64], received_at=clock.now()
+    ).returning(col(InboundEvent.event_id))
     return session.execute(statement).first() is not None
 
 

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from bot.models import RateBucket
+from bot.store import insert_ignore
 
 POST_MESSAGE = "chat.postMessage"
 
@@ -63,10 +63,9 @@ def lock(connection: Connection, *, name: str, now: datetime, capacity: float) -
         query = query.with_for_update()
     row = connection.execute(query).first()
     if row is None:
-        insert = postgresql.insert(RateBucket) if postgres else sqlite.insert(RateBucket)
         connection.execute(
-            insert.values(name=name, tokens=capacity, refreshed_at=now).on_conflict_do_nothing(
-                index_elements=["name"]
+            insert_ignore(
+                connection, RateBucket, ["name"], name=name, tokens=capacity, refreshed_at=now
             )
         )
         row = connection.execute(query).one()

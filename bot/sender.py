@@ -28,14 +28,13 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, Row, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from bot import pacing
 from bot.clock import Clock
 from bot.delivery import FAILED, PENDING, SENDING, SENT
 from bot.models import ChannelPace, Delivery
-from bot.store import Store
+from bot.store import Store, upsert
 
 logger = logging.getLogger("commons.sender")
 
@@ -349,17 +348,16 @@ class Sender:
 
     def _set_pace(self, connection: Connection, now: datetime, targets: set[str]) -> None:
         next_at = now + self.config.limits.channel_interval
-        insert = (
-            postgresql.insert(ChannelPace)
-            if connection.dialect.name == "postgresql"
-            else sqlite.insert(ChannelPace)
+        statement = upsert(
+            connection,
+            ChannelPace,
+            ["target"],
+            ["next_at"],
+            target=bindparam("pace_target"),
+            next_at=bindparam("pace_at"),
         )
-        statement = insert.values(target=bindparam("pace_target"), next_at=bindparam("pace_at"))
         connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["target"], set_={"next_at": statement.excluded.next_at}
-            ),
-            [{"pace_target": target, "pace_at": next_at} for target in sorted(targets)],
+            statement, [{"pace_target": target, "pace_at": next_at} for target in sorted(targets)]
         )
         if random.random() < 0.01:  # now and then, forget channels nobody has posted to lately
             connection.execute(

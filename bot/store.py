@@ -3,7 +3,7 @@
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -176,3 +177,37 @@ def current_revisions(engine: Engine) -> tuple[str, ...]:
 
     with engine.connect() as connection:
         return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+# -- inserts that meet a unique key ----------------------------------------------------------
+
+Bind = Connection | Session
+Insert = postgresql.Insert | sqlite.Insert
+
+
+def _dialect(bind: Bind) -> str:
+    return (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+
+
+def insert_ignore(bind: Bind, table: Any, keys: Sequence[str], **values: Any) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, for the store `bind` talks to.
+
+    With no `values`, rows are given when the statement is executed.
+    """
+    insert = postgresql.insert(table) if _dialect(bind) == "postgresql" else sqlite.insert(table)
+    if values:
+        insert = insert.values(**values)
+    return insert.on_conflict_do_nothing(index_elements=list(keys))
+
+
+def upsert(
+    bind: Bind, table: Any, keys: Sequence[str], update: Sequence[str], **values: Any
+) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET each of `update` to the row being inserted."""
+    insert = postgresql.insert(table) if _dialect(bind) == "postgresql" else sqlite.insert(table)
+    if values:
+        insert = insert.values(**values)
+    excluded = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=list(keys), set_={name: excluded[name] for name in update}
+    )

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.errors import FieldErrors, InvalidInput, NotFound
 from bot.mrkdwn import escape
+from bot.store import upsert
 from surveys.common import MAX_ROW_NUMBER, answer_field, questions_of
 from surveys.models import (
     QuestionKind,
@@ -230,10 +230,12 @@ def _store(
                 col(SurveyAnswer.question_id).not_in(list(stored)),
             )
         )
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for question_id, (value, text) in stored.items():
-        statement = upsert(SurveyAnswer).values(
+        statement = upsert(
+            session,
+            SurveyAnswer,
+            ["run_id", "question_id", "respondent"],
+            ["value", "text", "sentiment"],
             # Random, and on SQLite the rowid: nothing keeps the order people answered in.
             id=secrets.randbits(63),
             run_id=run_id,
@@ -244,16 +246,7 @@ def _store(
             text=text,
             sentiment=score(text) if text else None,
         )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["run_id", "question_id", "respondent"],
-                set_={
-                    "value": statement.excluded.value,
-                    "text": statement.excluded.text,
-                    "sentiment": statement.excluded.sentiment,
-                },
-            )
-        )
+        session.execute(statement)
     return replaced
 
 
