@@ -4,7 +4,7 @@ import argparse
 from datetime import timedelta
 
 from bot import delivery
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.delivery import CampaignProgress
 from bot.errors import DomainError
 from bot.mrkdwn import counted
@@ -76,68 +76,66 @@ HEADER = (
 def run(args: argparse.Namespace, database_url: str, budget_per_minute: int) -> int:
     """Carry out `commons outbox <action>`; prints the outcome and returns the exit status."""
     store = Store(make_engine(database_url))
-    clock = SystemClock()
+    actions = {"list": _list, "show": _show, "retry": _retry, "cancel": _cancel}
+    action = actions.get(args.outbox_command)
     try:
-        if args.outbox_command == "list":
-            with store.unit_of_work(write=False) as session:
-                ids = delivery.recent_campaigns(session=session, limit=args.limit)
-                rows = [
-                    delivery.progress(
-                        session=session,
-                        clock=clock,
-                        campaign_id=i,
-                        budget_per_minute=budget_per_minute,
-                    )
-                    for i in ids
-                ]
-            if not rows:
-                print("No campaigns yet: nothing has been sent through the outbox.")
-                return 0
-            print(HEADER)
-            for row in rows:
-                print(_row(row))
-            return 0
-        if args.outbox_command == "show":
-            with store.unit_of_work(write=False) as session:
-                p = delivery.progress(
-                    session=session,
-                    clock=clock,
-                    campaign_id=args.campaign,
-                    budget_per_minute=budget_per_minute,
-                )
-            print(HEADER)
-            print(_row(p))
-            print(
-                f"\n{p.total} messages: {p.sent} sent, {p.pending} pending, {p.failed} failed, "
-                f"{p.cancelled} cancelled."
-            )
-            for reason, count in sorted(p.failures.items(), key=lambda item: -item[1]):
-                print(f"  failed with {reason}: {count}")
-            if p.failed:
-                print(f"Fix the cause, then `commons outbox retry {p.campaign_id}`.")
-            return 0
-        if args.outbox_command == "retry":
-            with store.unit_of_work() as session:
-                count = delivery.retry_failed(
-                    session=session, clock=clock, campaign_id=args.campaign
-                )
-            print(
-                f"Queued {counted(count, 'failed message')} of {args.campaign} again."
-                if count
-                else f"{args.campaign} has no failed messages; nothing to retry."
-            )
-            return 0
-        if args.outbox_command == "cancel":
-            with store.unit_of_work() as session:
-                count = delivery.cancel_pending(session=session, campaign_id=args.campaign)
-            print(
-                f"Cancelled {counted(count, 'pending message')} of {args.campaign}; "
-                "messages already posted stay in Slack."
-            )
-            return 0
+        if action is None:
+            return 2
+        action(args, store, SystemClock(), budget_per_minute)
+        return 0
     except DomainError as error:
         print(error.message)
         return 1
     finally:
         store.dispose()
-    return 2
+
+
+def _list(args: argparse.Namespace, store: Store, clock: Clock, budget: int) -> None:
+    with store.unit_of_work(write=False) as session:
+        ids = delivery.recent_campaigns(session=session, limit=args.limit)
+        rows = [
+            delivery.progress(session=session, clock=clock, campaign_id=i, budget_per_minute=budget)
+            for i in ids
+        ]
+    if not rows:
+        print("No campaigns yet: nothing has been sent through the outbox.")
+        return
+    print(HEADER)
+    for row in rows:
+        print(_row(row))
+
+
+def _show(args: argparse.Namespace, store: Store, clock: Clock, budget: int) -> None:
+    with store.unit_of_work(write=False) as session:
+        p = delivery.progress(
+            session=session, clock=clock, campaign_id=args.campaign, budget_per_minute=budget
+        )
+    print(HEADER)
+    print(_row(p))
+    print(
+        f"\n{p.total} messages: {p.sent} sent, {p.pending} pending, {p.failed} failed, "
+        f"{p.cancelled} cancelled."
+    )
+    for reason, count in sorted(p.failures.items(), key=lambda item: -item[1]):
+        print(f"  failed with {reason}: {count}")
+    if p.failed:
+        print(f"Fix the cause, then `commons outbox retry {p.campaign_id}`.")
+
+
+def _retry(args: argparse.Namespace, store: Store, clock: Clock, budget: int) -> None:
+    with store.unit_of_work() as session:
+        count = delivery.retry_failed(session=session, clock=clock, campaign_id=args.campaign)
+    print(
+        f"Queued {counted(count, 'failed message')} of {args.campaign} again."
+        if count
+        else f"{args.campaign} has no failed messages; nothing to retry."
+    )
+
+
+def _cancel(args: argparse.Namespace, store: Store, clock: Clock, budget: int) -> None:
+    with store.unit_of_work() as session:
+        count = delivery.cancel_pending(session=session, campaign_id=args.campaign)
+    print(
+        f"Cancelled {counted(count, 'pending message')} of {args.campaign}; "
+        "messages already posted stay in Slack."
+    )

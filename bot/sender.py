@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Connection, Row, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, or_, select, update
 from sqlmodel import col
 
 from bot import pacing
@@ -274,35 +274,7 @@ class Sender:
             wanted = min(self.config.batch_size, int(available))
             if wanted <= 0:
                 return []
-            parent = Delivery.__table__.alias("parent")  # type: ignore[attr-defined]
-            pace = ChannelPace.__table__  # type: ignore[attr-defined]
-            query = (
-                select(
-                    col(Delivery.id),
-                    col(Delivery.idempotency_key),
-                    col(Delivery.target),
-                    col(Delivery.text),
-                    col(Delivery.blocks),
-                    col(Delivery.thread_ts),
-                    col(Delivery.in_doubt),
-                    col(Delivery.attempts),
-                    col(Delivery.channel),
-                    parent.c.ts.label("parent_ts"),
-                    parent.c.channel.label("parent_channel"),
-                )
-                .outerjoin(parent, col(Delivery.parent_id) == parent.c.id)
-                .outerjoin(pace, pace.c.target == col(Delivery.target))
-                .where(
-                    col(Delivery.state) == PENDING,
-                    col(Delivery.not_before) <= now,
-                    # A thread reply waits for its parent's ts.
-                    or_(col(Delivery.parent_id).is_(None), parent.c.ts.is_not(None)),
-                    # Nothing to a channel posted to under a second ago.
-                    or_(pace.c.next_at.is_(None), pace.c.next_at <= now),
-                )
-                .order_by(col(Delivery.not_before), col(Delivery.id))
-                .limit(wanted * 4)
-            )
+            query = _due_rows(now, limit=wanted * 4)
             if connection.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=Delivery)
             chosen = _one_per_channel(connection.execute(query).all(), wanted)
@@ -322,21 +294,7 @@ class Sender:
                 )
             )
             self._set_pace(connection, now, {row.target for row in chosen})
-            return [
-                Claimed(
-                    id=row.id,
-                    key=row.idempotency_key,
-                    target=(row.parent_channel or row.target) if row.parent_ts else row.target,
-                    text=row.text,
-                    blocks=json.loads(row.blocks) if row.blocks else None,
-                    thread_ts=row.parent_ts or row.thread_ts,
-                    in_doubt=row.in_doubt,
-                    attempts=row.attempts + 1,
-                    channel=row.channel,
-                    last_attempt_at=now,
-                )
-                for row in chosen
-            ]
+            return [_claimed(row, now) for row in chosen]
 
     def _release_expired(self, connection: Connection, now: datetime) -> None:
         """Rows whose sender vanished go back to the queue (still in doubt if a post was under way)."""
@@ -672,3 +630,51 @@ def _retry_after(headers: Any) -> int:
             except (TypeError, ValueError):
                 return 1
     return 1
+
+
+def _due_rows(now: datetime, *, limit: int) -> Select[Any]:
+    """Pending rows due now, oldest first, with their thread parent's ts and channel: a reply
+    waits for its parent's ts, and nothing goes to a channel posted to under a second ago."""
+    parent = Delivery.__table__.alias("parent")  # type: ignore[attr-defined]
+    pace = ChannelPace.__table__  # type: ignore[attr-defined]
+    return (
+        select(
+            col(Delivery.id),
+            col(Delivery.idempotency_key),
+            col(Delivery.target),
+            col(Delivery.text),
+            col(Delivery.blocks),
+            col(Delivery.thread_ts),
+            col(Delivery.in_doubt),
+            col(Delivery.attempts),
+            col(Delivery.channel),
+            parent.c.ts.label("parent_ts"),
+            parent.c.channel.label("parent_channel"),
+        )
+        .outerjoin(parent, col(Delivery.parent_id) == parent.c.id)
+        .outerjoin(pace, pace.c.target == col(Delivery.target))
+        .where(
+            col(Delivery.state) == PENDING,
+            col(Delivery.not_before) <= now,
+            or_(col(Delivery.parent_id).is_(None), parent.c.ts.is_not(None)),
+            or_(pace.c.next_at.is_(None), pace.c.next_at <= now),
+        )
+        .order_by(col(Delivery.not_before), col(Delivery.id))
+        .limit(limit)
+    )
+
+
+def _claimed(row: Row[Any], now: datetime) -> Claimed:
+    """A leased row as the sender posts it (a thread reply goes to its parent's channel)."""
+    return Claimed(
+        id=row.id,
+        key=row.idempotency_key,
+        target=(row.parent_channel or row.target) if row.parent_ts else row.target,
+        text=row.text,
+        blocks=json.loads(row.blocks) if row.blocks else None,
+        thread_ts=row.parent_ts or row.thread_ts,
+        in_doubt=row.in_doubt,
+        attempts=row.attempts + 1,
+        channel=row.channel,
+        last_attempt_at=now,
+    )

@@ -93,83 +93,12 @@ class Settings:
             SettingsError: naming every missing or malformed setting and how to fix it.
         """
         problems: list[str] = []
-
-        def get(name: str) -> str:
-            return environ.get(name, "").strip()
-
-        bot_token = get("SLACK_BOT_TOKEN")
-        if not bot_token:
-            problems.append(
-                "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-...) from your "
-                "Slack app's OAuth & Permissions page."
-            )
-        elif not bot_token.startswith("xoxb-"):
-            problems.append(
-                "SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-' "
-                "(OAuth & Permissions > Bot User OAuth Token)."
-            )
-
-        signing_secret = get("SLACK_SIGNING_SECRET")
-        if not signing_secret:
-            problems.append(
-                "SLACK_SIGNING_SECRET is missing: copy it from your Slack app's Basic Information "
-                "page (App Credentials > Signing Secret)."
-            )
-        elif not re.fullmatch(r"[A-Za-z0-9]{16,}", signing_secret):
-            problems.append(
-                "SLACK_SIGNING_SECRET looks malformed: it is a string of at least 16 letters and "
-                "digits (Basic Information > App Credentials > Signing Secret)."
-            )
-
-        app_token = get("SLACK_APP_TOKEN")
-        if app_token and not app_token.startswith("xapp-"):
-            problems.append(
-                "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' "
-                "(Basic Information > App-Level Tokens, scope connections:write)."
-            )
-        elif mode == "socket" and not app_token:
-            problems.append(
-                "SLACK_APP_TOKEN is missing, and `commons run` (Socket Mode) needs it: create an "
-                "app-level token with the connections:write scope under Basic Information > "
-                "App-Level Tokens, or use `commons serve` (HTTP mode) instead."
-            )
-
-        api_url = get("SLACK_API_URL") or SLACK_API_URL_DEFAULT
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            problems.append(
-                f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL_DEFAULT} "
-                f"(got {api_url!r})."
-            )
-        elif not api_url.endswith("/"):
-            api_url += "/"
-
+        bot_token, signing_secret, app_token = _slack_credentials(environ, mode, problems)
+        api_url = _api_url(environ, problems)
         database_url = _database_url(environ, problems)
-
-        timezone = get("COMMONS_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                f"COMMONS_TIMEZONE must be an IANA time zone such as Europe/Berlin or "
-                f"America/New_York (got {timezone!r})."
-            )
-
-        admins_raw = get("COMMONS_ADMINS")
-        admins = tuple(a for a in re.split(r"[\s,]+", admins_raw) if a)
-        bad_admins = [a for a in admins if not _USER_ID.match(a)]
-        if bad_admins:
-            problems.append(
-                "COMMONS_ADMINS must be Slack user ids separated by commas, such as "
-                f"U012AB3CD,U045EF6GH (not {', '.join(repr(a) for a in bad_admins)}); "
-                "find an id in a person's Slack profile > More > Copy member ID."
-            )
-
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
-        if log_level not in LOG_LEVELS:
-            problems.append(
-                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})."
-            )
-
+        timezone = _timezone(environ, problems)
+        admins = _admins(environ, problems)
+        log_level = _log_level(environ, problems)
         budget = _post_budget(environ, problems)
         grace = _whole_number(
             environ,
@@ -181,12 +110,7 @@ class Settings:
             problems=problems,
         )
 
-        survey_key = get("COMMONS_SURVEY_KEY")
-        if survey_key and len(survey_key) < 32:
-            problems.append(
-                "COMMONS_SURVEY_KEY, when set, must be at least 32 characters (a random secret "
-                "such as `openssl rand -hex 32` prints); it keys survey respondent tokens."
-            )
+        survey_key = _survey_key(environ, problems)
 
         if problems:
             raise SettingsError(problems)
@@ -203,6 +127,104 @@ class Settings:
             schedule_grace_minutes=grace,
             survey_key=survey_key,
         )
+
+
+def _get(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def _slack_credentials(
+    environ: Mapping[str, str], mode: Mode, problems: list[str]
+) -> tuple[str, str, str]:
+    """The bot token, the signing secret and the app-level token, each checked."""
+    bot_token = _get(environ, "SLACK_BOT_TOKEN")
+    if not bot_token:
+        problems.append(
+            "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-...) from your "
+            "Slack app's OAuth & Permissions page."
+        )
+    elif not bot_token.startswith("xoxb-"):
+        problems.append(
+            "SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-' "
+            "(OAuth & Permissions > Bot User OAuth Token)."
+        )
+    signing_secret = _get(environ, "SLACK_SIGNING_SECRET")
+    if not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing: copy it from your Slack app's Basic Information "
+            "page (App Credentials > Signing Secret)."
+        )
+    elif not re.fullmatch(r"[A-Za-z0-9]{16,}", signing_secret):
+        problems.append(
+            "SLACK_SIGNING_SECRET looks malformed: it is a string of at least 16 letters and "
+            "digits (Basic Information > App Credentials > Signing Secret)."
+        )
+    app_token = _get(environ, "SLACK_APP_TOKEN")
+    if app_token and not app_token.startswith("xapp-"):
+        problems.append(
+            "SLACK_APP_TOKEN must be an app-level token starting with 'xapp-' "
+            "(Basic Information > App-Level Tokens, scope connections:write)."
+        )
+    elif mode == "socket" and not app_token:
+        problems.append(
+            "SLACK_APP_TOKEN is missing, and `commons run` (Socket Mode) needs it: create an "
+            "app-level token with the connections:write scope under Basic Information > "
+            "App-Level Tokens, or use `commons serve` (HTTP mode) instead."
+        )
+    return bot_token, signing_secret, app_token
+
+
+def _api_url(environ: Mapping[str, str], problems: list[str]) -> str:
+    api_url = _get(environ, "SLACK_API_URL") or SLACK_API_URL_DEFAULT
+    if not re.match(r"^https?://[^/\s]+", api_url):
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL_DEFAULT} "
+            f"(got {api_url!r})."
+        )
+    elif not api_url.endswith("/"):
+        api_url += "/"
+    return api_url
+
+
+def _timezone(environ: Mapping[str, str], problems: list[str]) -> str:
+    timezone = _get(environ, "COMMONS_TIMEZONE") or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"COMMONS_TIMEZONE must be an IANA time zone such as Europe/Berlin or "
+            f"America/New_York (got {timezone!r})."
+        )
+    return timezone
+
+
+def _admins(environ: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    admins = tuple(a for a in re.split(r"[\s,]+", _get(environ, "COMMONS_ADMINS")) if a)
+    bad_admins = [a for a in admins if not _USER_ID.match(a)]
+    if bad_admins:
+        problems.append(
+            "COMMONS_ADMINS must be Slack user ids separated by commas, such as "
+            f"U012AB3CD,U045EF6GH (not {', '.join(repr(a) for a in bad_admins)}); "
+            "find an id in a person's Slack profile > More > Copy member ID."
+        )
+    return admins
+
+
+def _log_level(environ: Mapping[str, str], problems: list[str]) -> str:
+    log_level = (_get(environ, "LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r}).")
+    return log_level
+
+
+def _survey_key(environ: Mapping[str, str], problems: list[str]) -> str:
+    survey_key = _get(environ, "COMMONS_SURVEY_KEY")
+    if survey_key and len(survey_key) < 32:
+        problems.append(
+            "COMMONS_SURVEY_KEY, when set, must be at least 32 characters (a random secret "
+            "such as `openssl rand -hex 32` prints); it keys survey respondent tokens."
+        )
+    return survey_key
 
 
 def _redact_url(url: str) -> str:
