@@ -75,8 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         help="try Commons against a local stand-in for Slack, with a demo workspace",
         description="Start a local stand-in for Slack with a demo company, and Commons connected "
         "to it in Socket Mode on SQLite, then a prompt where you act as any person: "
-        "`as alice: /commons help`. Shows what Commons posted where. Needs no Slack account "
-        "and no network; ignores .env.",
+        "`as alice: /commons help`. Shows what Commons posted where; `wait 2d` moves Commons' "
+        "clock and runs what falls due. The workspace's admins (alice, wendy) are Commons "
+        "admins. The stand-in keeps its messages only while it runs, so the database starts "
+        "with it: one from an earlier run is kept if Commons posted nothing into it (roles, "
+        "desks and settings stay), and set aside as DB.previous if it did. Needs no Slack "
+        "account and no network; ignores .env.",
     )
     sandbox.add_argument(
         "--db",
@@ -84,7 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file for the sandbox's data (default: .commons-sandbox/commons.db)",
     )
     sandbox.add_argument(
-        "--fresh", action="store_true", help="start from an empty database (deletes --db first)"
+        "--fresh",
+        action="store_true",
+        help="start from an empty database: deletes --db first, with its roles, desks and "
+        "settings (without it, a database Commons posted into is set aside, one it did not "
+        "is kept)",
     )
     sandbox.add_argument(
         "-c",
@@ -94,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="LINE",
         help="run this prompt line and exit instead of prompting (repeatable), "
-        "e.g. -c 'as alice: /commons help'",
+        "e.g. -c 'as alice: /commons help' -c 'wait 1d'; a line ending in <<END takes the "
+        "next lines up to END as its here-block",
     )
     return parser
 
@@ -132,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "outbox":
             return _outbox(args)
         if args.command == "sandbox":
-            from sandbox.console import main as sandbox_main
+            from sandbox.console_main import main as sandbox_main
 
             return sandbox_main(db_path=args.db, fresh=args.fresh, commands=args.commands)
     except SettingsError as error:

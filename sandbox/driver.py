@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox import forms
+from sandbox.forms import FormError as FormError  # raised by submit; the console catches it
+
 if TYPE_CHECKING:
     from sandbox.server import Sandbox
     from sandbox.workspace import Message, User, View
@@ -44,11 +47,16 @@ _SELECTED_KEY = {
 
 @dataclass(frozen=True)
 class Ack:
-    """What the bot answered: HTTP status (Socket Mode: 200 acked, 0 not), body, and time taken."""
+    """What the bot answered: HTTP status (Socket Mode: 200 acked, 0 not), body, and time taken.
+
+    ``sent`` is False when Slack would send Commons nothing (closing a view that did not ask to
+    be told): then the status is 200, the body None and the time 0.
+    """
 
     status: int
     body: dict[str, Any] | str | None
     seconds: float
+    sent: bool = True
 
 
 @dataclass(frozen=True)
@@ -176,9 +184,12 @@ class Driver:
             if where.kind == "view":
                 view = self._view(where.view_id or "")
                 found = self._find(view.blocks, action_id)
+                action = _action(found, value=value, selected=selected)
+                # The choice is part of the view's state from now on, and of this payload's.
+                forms.choose(view, found.block_id, action)
                 payload["container"] = {"type": "view", "view_id": view.id}
                 payload["view"] = self._view_payload(view)
-                payload["state"] = {"values": view.state_values}
+                payload["state"] = {"values": forms.current(view)}
             elif where.kind == "message":
                 chan, ts = where.channel_id or "", where.message_ts or ""
                 message = sb.workspace.find_message(chan, ts)
@@ -210,8 +221,10 @@ class Driver:
                 payload["channel"] = {"id": chan, "name": self._channel_name(chan)}
                 payload["state"] = {"values": {}}
                 payload["response_url"] = sb.new_response_url(user_id=user.id, channel_id=chan)
+            if where.kind != "view":
+                action = _action(found, value=value, selected=selected)
         payload["trigger_id"] = sb.mint_trigger_id(user.id)
-        payload["actions"] = [_action(found, value=value, selected=selected)]
+        payload["actions"] = [action]
         return self._interactive(payload)
 
     def submit(
@@ -219,24 +232,31 @@ class Driver:
         user_id: str,
         view_id: str,
         values: dict[str, dict[str, dict[str, Any]]] | None = None,
+        *,
+        forged: bool = False,
     ) -> Ack:
         """Submit a modal with ``values`` (Slack's ``view.state.values`` shape).
 
-        Each value may leave out ``type``; it is taken from the view's element. After the ack,
-        its ``response_action`` is applied to the view (errors, update, push, clear, close).
+        Inputs not given keep what they hold (their initial value, or what was chosen), as in
+        Slack. Each value may leave out ``type``; it is taken from the view's element. After the
+        ack, its ``response_action`` is applied to the view (errors, update, push, clear, close).
+        ``forged``: send the values as given, unchecked, as a crafted request could (to test
+        that Commons refuses what Slack itself would never send).
+
+        Raises:
+            FormError: the view has no submit button, or a value names a block it does not have.
         """
         sb = self.sandbox
         user = self._user(user_id)
         with sb.workspace.lock:
             view = self._view(view_id)
-            for block_id, actions in (values or {}).items():
-                for action_id, state in actions.items():
-                    filled = dict(state)
-                    if "type" not in filled:
-                        found = _search(view.blocks, action_id)
-                        if found is not None:
-                            filled = {"type": found.element.get("type"), **filled}
-                    view.state_values.setdefault(block_id, {})[action_id] = filled
+            if not forged:
+                forms.submittable(view)
+            state = forms.current(view)
+            checked = forms.checked(view, values or {}, forged=forged)
+            for (block_id, action_id), given in checked.items():
+                state.setdefault(block_id, {})[action_id] = given
+            view.state_values = state
             payload = self._base_payload("view_submission", user)
             payload["view"] = self._view_payload(view)
             payload["response_urls"] = []
@@ -249,13 +269,22 @@ class Driver:
         return ack
 
     def close_view(self, user_id: str, view_id: str) -> Ack:
-        """Close a modal with its close button (``view_closed``); the view is closed after."""
+        """Close a modal with its close button; the view is closed after.
+
+        Slack tells the app (``view_closed``) only when the view was opened with
+        ``notify_on_close``; otherwise nothing is sent and the Ack says so (``sent`` False).
+        """
         sb = self.sandbox
         user = self._user(user_id)
         with sb.workspace.lock:
+            view = self._view(view_id)
+            notify = bool(view.definition.get("notify_on_close"))
             payload = self._base_payload("view_closed", user)
-            payload["view"] = self._view_payload(self._view(view_id))
+            payload["view"] = self._view_payload(view)
             payload["is_cleared"] = False
+        if not notify:
+            sb.workspace.close_view(view_id)
+            return Ack(200, None, 0.0, sent=False)
         ack = self._interactive(payload)
         sb.workspace.close_view(view_id)
         return ack
@@ -588,7 +617,7 @@ class Driver:
                 "blocks": view.blocks,
                 "private_metadata": view.private_metadata,
                 "callback_id": view.callback_id,
-                "state": {"values": view.state_values},
+                "state": {"values": forms.current(view)},
                 "hash": view.hash,
                 "external_id": view.external_id,
                 "root_view_id": view.root_view_id,

@@ -51,9 +51,12 @@ def _bare_link(match: re.Match[str]) -> str:
 
 
 def _text(obj: Any, user_name: Names, channel_name: Names) -> str:
-    if isinstance(obj, dict):
-        return mrkdwn(str(obj.get("text", "")), user_name, channel_name)
-    return ""
+    """A text object as shown: mrkdwn formatted, plain_text exactly as written."""
+    if not isinstance(obj, dict):
+        return ""
+    if obj.get("type") == "plain_text":
+        return str(obj.get("text", ""))
+    return mrkdwn(str(obj.get("text", "")), user_name, channel_name)
 
 
 def _element(element: dict[str, Any], user_name: Names, channel_name: Names) -> str:
@@ -73,15 +76,18 @@ def _element(element: dict[str, Any], user_name: Names, channel_name: Names) -> 
     if kind == "image":
         return f"[image: {element.get('alt_text', '')}]"
     if kind in ("mrkdwn", "plain_text"):
-        return mrkdwn(str(element.get("text", "")), user_name, channel_name)
+        return _text(element, user_name, channel_name)
     placeholder = _text(element.get("placeholder"), user_name, channel_name)
     return f"<{kind}{': ' + placeholder if placeholder else ''}> ({action})"
 
 
 def blocks_to_lines(
-    blocks: list[dict[str, Any]], user_name: Names, channel_name: Names
+    blocks: list[dict[str, Any]],
+    user_name: Names,
+    channel_name: Names,
+    state: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> list[str]:
-    """One or more lines per block, in order."""
+    """One or more lines per block, in order; an input shows its value in `state`, if any."""
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
@@ -91,7 +97,9 @@ def blocks_to_lines(
             if block.get("text"):
                 lines.extend(_text(block["text"], user_name, channel_name).splitlines())
             for item in block.get("fields", []):
-                lines.append("  " + _text(item, user_name, channel_name))
+                lines.extend(
+                    "  " + line for line in _text(item, user_name, channel_name).split("\n")
+                )
             if block.get("accessory"):
                 lines.append("  " + _element(block["accessory"], user_name, channel_name))
         elif kind == "divider":
@@ -105,13 +113,38 @@ def blocks_to_lines(
         elif kind == "input":
             label = _text(block.get("label"), user_name, channel_name)
             optional = " (optional)" if block.get("optional") else ""
-            field = _element(block.get("element", {}), user_name, channel_name)
-            lines.append(f"{label}{optional}: {field} [block {block.get('block_id', '?')}]")
+            element = block.get("element", {})
+            field = _element(element, user_name, channel_name)
+            block_id = block.get("block_id", "?")
+            held = (state or {}).get(block_id, {}).get(element.get("action_id") or block_id)
+            shown = _held(held, user_name, channel_name) if held else ""
+            lines.append(f"{label}{optional}: {field}{shown} [block {block_id}]")
         elif kind == "image":
             lines.append(f"[image: {block.get('alt_text', '')}]")
         else:
             lines.append(f"[{kind} block]")
     return lines
+
+
+def _held(value: dict[str, Any], user_name: Names, channel_name: Names) -> str:
+    """What an input holds, as ` = "text"` (nothing when it is empty)."""
+    parts: list[str] = []
+    for key, held in value.items():
+        if key == "type" or held in (None, "", []):
+            continue
+        for item in held if isinstance(held, list) else [held]:
+            if isinstance(item, dict):  # an option
+                parts.append(_text(item.get("text"), user_name, channel_name))
+            elif key in ("selected_user", "selected_users"):
+                parts.append("@" + user_name(str(item)))
+            elif key.startswith("selected_c"):
+                parts.append(channel_name(str(item)))
+            else:
+                parts.append(str(item))
+    if not parts:
+        return ""
+    text = ", ".join(parts).replace("\n", "\\n")
+    return f' = "{text}"'
 
 
 def message_lines(

@@ -71,8 +71,16 @@ class Harness:
     def click(self, who: str, action_id: str, **where: Any) -> Ack:
         return self.driver.click(self.user(who), action_id, **where)
 
-    def submit(self, who: str, view_id: str, values: dict[str, dict[str, dict[str, Any]]]) -> Ack:
-        return self.driver.submit(self.user(who), view_id, values)
+    def submit(
+        self,
+        who: str,
+        view_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        forged: bool = False,
+    ) -> Ack:
+        """Submit a form; `forged` sends values the form has no field for, as a crafted request."""
+        return self.driver.submit(self.user(who), view_id, values, forged=forged)
 
     def open_view(self, who: str, *, other_than: str | None = None, timeout: float = 5.0) -> View:
         """The modal on top of this person's stack, waiting for it: listeners acknowledge first

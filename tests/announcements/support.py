@@ -48,12 +48,13 @@ def fields(**values: Any) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
-def compose(h: Harness, who: str, **values: Any) -> Any:
-    """Open /announce as `who` and submit the compose modal; returns the ack."""
+def compose(h: Harness, who: str, *, forged: bool = False, **values: Any) -> Any:
+    """Open /announce as `who` and submit the compose modal; returns the ack. `forged`: send
+    fields the person's form does not have, as a crafted request could."""
     ack = h.slash(who, "/announce")
     assert ack.status == 200, ack.body
     view = modal(h, who, blocks.COMPOSE_CALLBACK)
-    return h.submit(who, view.id, fields(**values))
+    return h.submit(who, view.id, fields(**values), forged=forged)
 
 
 def announce(h: Harness, who: str, **values: Any) -> str:

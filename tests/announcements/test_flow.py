@@ -200,6 +200,7 @@ def test_a_manager_cannot_save_templates(harness: Harness) -> None:
     ack = compose(
         harness,
         "frank",
+        forged=True,
         ann_title="x",
         ann_body="y",
         ann_channels=["C0ENGHELP"],
