@@ -12,11 +12,12 @@ from datetime import timedelta
 from slack_sdk import WebClient
 
 from bot import inbound
-from bot.gateway import ReadStopped, SlackDirectory
+from bot.gateway import ReadStopped
 from bot.sender import Sender, SenderConfig
 from bot.services import Services
 from bot.ticker import Ticker
 from directory.jobs import sync_directory
+from directory.slack_reader import SlackDirectory
 
 logger = logging.getLogger("commons.background")
 

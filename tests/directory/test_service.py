@@ -9,11 +9,12 @@ from slack_sdk import WebClient
 
 from bot.clock import FixedClock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.gateway import ReadStopped, SlackDirectory
+from bot.gateway import ReadStopped
 from bot.store import Store
 from directory import service
 from directory.jobs import sync_directory
 from directory.models import Role
+from directory.slack_reader import SlackDirectory
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
 from tests.support import wait_until
