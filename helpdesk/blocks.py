@@ -25,8 +25,11 @@ from slack_sdk.models.views import View
 
 from bot.forms import Form, FormField, FormValues
 from bot.mrkdwn import Mrkdwn, user_text
+from helpdesk.desks import DeskInfo
+from helpdesk.intake import RequestForm
 from helpdesk.models import Priority, Status
-from helpdesk.service import DeskForm, DeskInfo, RequestForm, RequestView
+from helpdesk.setup import DeskForm
+from helpdesk.views import RequestView
 
 # Action ids (buttons and menus) and callback ids (modals, shortcut).
 CLAIM = "helpdesk.claim"
@@ -44,7 +47,7 @@ DESK_MODAL = "helpdesk.desk_modal"
 # Block ids of the request modal (each block's one element has the same action id).
 DESK_BLOCK, SUMMARY_BLOCK, DETAILS_BLOCK = "desk", "summary", "details"
 PRIORITY_BLOCK, CATEGORY_BLOCK, COMMENT_BLOCK = "priority", "category", "comment"
-# Block ids of the desk set-up form: "desk_" + a field of service.DeskForm.
+# Block ids of the desk set-up form: "desk_" + a field of setup.DeskForm.
 DESK_FIELDS = ("key", "name", "channel", "usergroup", "days", "start", "end", "zone")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -87,7 +90,7 @@ def _json(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 class BlockRenderer:
-    """The `helpdesk.service.Renderer` the listeners and jobs hand to the service."""
+    """The `helpdesk.views.Renderer` the listeners and jobs hand to the services."""
 
     def parent_blocks(self, view: RequestView) -> list[dict[str, Any]]:
         return parent_blocks(view)

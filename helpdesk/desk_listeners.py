@@ -11,7 +11,7 @@ from bot.interaction import Interaction, OpenModal, Outcome, Reply
 from bot.mrkdwn import counted, escape
 from bot.templating import render
 from bot.verbs import CommandTable, Verb
-from helpdesk import blocks, service
+from helpdesk import blocks, desk_settings, desks, setup
 from helpdesk.hours import describe_minutes
 from helpdesk.models import Desk
 
@@ -43,7 +43,7 @@ def _usage(name: str) -> InvalidInput:
 
 def on_desk_new(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        departments, zone = service.desk_form_choices(
+        departments, zone = setup.desk_form_choices(
             session=session,
             admins=i.services.settings.admins,
             actor=i.user_id,
@@ -60,38 +60,33 @@ def on_desk_new(i: Interaction, args: list[str]) -> Outcome:
 def on_desk_submitted(i: Interaction) -> Outcome:
     """The desk set-up form: every mistake at its field, or the desk and what to do next."""
     with i.services.store.unit_of_work() as session:
-        desk = service.create_desk(
+        desk = setup.create_desk(
             session=session,
             clock=i.services.clock,
             admins=i.services.settings.admins,
             actor=i.user_id,
             form=blocks.read_desk_form(i.submitted),
         )
-        hours = service.business_hours(session=session, desk=desk).describe()
+        hours = desks.business_hours(session=session, desk=desk).describe()
     return Reply(_created(desk, hours), title="Desk created")
 
 
 def _created(desk: Desk, hours: str) -> str:
-    context = {"desk": desk, "hours": hours, "defaults": service.DEFAULT_SLA}
+    context = {"desk": desk, "hours": hours, "defaults": desks.DEFAULT_SLA}
     return render(PACKAGE, "desk_created.j2", describe=describe_minutes, **context)
 
 
 def on_desk_add(i: Interaction, args: list[str]) -> Outcome:
     key, name, channel, group = args
-    desk = _as_admin(
-        i,
-        service.add_desk,
-        clock=i.services.clock,
-        key=key,
-        name=name,
-        channel=channel_ref(channel),
-        usergroup=usergroup_ref(group),
+    typed = setup.NewDesk(
+        key=key, name=name, channel=channel_ref(channel), usergroup=usergroup_ref(group)
     )
+    desk = _as_admin(i, setup.add_desk, clock=i.services.clock, desk=typed)
     return Reply(render(PACKAGE, "desk_added.j2", desk=desk))
 
 
 def on_desk_remove(i: Interaction, args: list[str]) -> Outcome:
-    desk = _as_admin(i, service.remove_desk, clock=i.services.clock, key=args[0])
+    desk = _as_admin(i, setup.remove_desk, clock=i.services.clock, key=args[0])
     return Reply(
         f"Desk `{desk.key}` takes no new requests. Its requests are kept. Undo: "
         f'`/commons desk add {desk.key} "{escape(desk.name)}" <#{desk.channel_id}> '
@@ -101,21 +96,22 @@ def on_desk_remove(i: Interaction, args: list[str]) -> Outcome:
 
 def on_desk_show(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        desk = service.find_desk(session=session, reference=args[0])
-        info = service.desk_info(session=session, desk=desk)
+        desk = desks.find_desk(session=session, reference=args[0])
+        info = desks.desk_info(session=session, desk=desk)
     return Reply(render(PACKAGE, "desk_list.j2", desks=[info], describe=describe_minutes))
 
 
 def on_desk_list(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        desks = service.list_desks(session=session)
-    return Reply(render(PACKAGE, "desk_list.j2", desks=desks, describe=describe_minutes))
+        every = desks.list_desks(session=session)
+    return Reply(render(PACKAGE, "desk_list.j2", desks=every, describe=describe_minutes))
 
 
 def on_desk_hours(i: Interaction, args: list[str]) -> Outcome:
     key, days, window, zone = args
+    typed = desk_settings.HoursText(days=days, window=window, zone=zone)
     desk, hours = _as_admin(
-        i, service.set_hours, clock=i.services.clock, key=key, days=days, window=window, zone=zone
+        i, desk_settings.set_hours, clock=i.services.clock, key=key, hours=typed
     )
     return Reply(f"`{desk.key}` works {escape(hours.describe())}.")
 
@@ -125,7 +121,7 @@ def on_desk_holiday(i: Interaction, args: list[str]) -> Outcome:
     if remove != (len(args) == 3):
         raise _usage("holiday")
     day = parse_date(args[-1])
-    desk, day = _as_admin(i, service.set_holiday, key=args[0], day=day, remove=remove)
+    desk, day = _as_admin(i, desk_settings.set_holiday, key=args[0], day=day, remove=remove)
     if remove:
         return Reply(f"`{desk.key}` is open on {day:%a %d %b %Y}.")
     return Reply(
@@ -136,14 +132,10 @@ def on_desk_holiday(i: Interaction, args: list[str]) -> Outcome:
 
 def on_desk_sla(i: Interaction, args: list[str]) -> Outcome:
     key, priority, first_response, resolution = args
-    desk, first, resolve = _as_admin(
-        i,
-        service.set_sla,
-        key=key,
-        priority=priority,
-        first_response=first_response,
-        resolution=resolution,
+    typed = desk_settings.TargetsText(
+        priority=priority, first_response=first_response, resolution=resolution
     )
+    desk, first, resolve = _as_admin(i, desk_settings.set_sla, key=key, targets=typed)
     return Reply(
         f"`{desk.key}` {shown(priority.lower())} priority: first response within "
         f"{describe_minutes(first)}, resolution within {describe_minutes(resolve)} (business time)."
@@ -152,14 +144,14 @@ def on_desk_sla(i: Interaction, args: list[str]) -> Outcome:
 
 def on_desk_alias(i: Interaction, args: list[str]) -> Outcome:
     remove, alias = _remove_and_value(args)
-    desk = _as_admin(i, service.set_alias, key=args[0], alias=alias, remove=remove)
+    desk = _as_admin(i, desk_settings.set_alias, key=args[0], alias=alias, remove=remove)
     done = "removed from" if remove else "added to"
     return Reply(f"Alias `{escape(alias.lower().lstrip('@#'))}` {done} `{desk.key}`.")
 
 
 def on_desk_category(i: Interaction, args: list[str]) -> Outcome:
     remove, name = _remove_and_value(args)
-    desk = _as_admin(i, service.set_category, key=args[0], name=name, remove=remove)
+    desk = _as_admin(i, desk_settings.set_category, key=args[0], name=name, remove=remove)
     done = "removed from" if remove else "added to"
     return Reply(f"Category `{escape(name.strip()[:64])}` {done} `{desk.key}`.")
 
@@ -175,7 +167,7 @@ def on_desk_lead(i: Interaction, args: list[str]) -> Outcome:
     is_channel = target.startswith(("<#", "#"))
     desk = _as_admin(
         i,
-        service.set_lead,
+        desk_settings.set_lead,
         key=args[0],
         user_id=None if is_channel else user_ref(target),
         channel=channel_ref(target) if is_channel else None,
@@ -185,7 +177,7 @@ def on_desk_lead(i: Interaction, args: list[str]) -> Outcome:
 
 
 def on_desk_reaction(i: Interaction, args: list[str]) -> Outcome:
-    desk = _as_admin(i, service.set_reaction, key=args[0], reaction=args[1])
+    desk = _as_admin(i, desk_settings.set_reaction, key=args[0], reaction=args[1])
     return Reply(
         f"Reacting with :{desk.reaction}: to a message in <#{desk.channel_id}> turns it into a "
         "request."
@@ -194,7 +186,7 @@ def on_desk_reaction(i: Interaction, args: list[str]) -> Outcome:
 
 def on_desk_autoclose(i: Interaction, args: list[str]) -> Outcome:
     days = parse_count(args[1], what="The number of days", low=1, high=90)
-    desk = _as_admin(i, service.set_autoclose, key=args[0], days=days)
+    desk = _as_admin(i, desk_settings.set_autoclose, key=args[0], days=days)
     after = counted(desk.close_after_days, "day")
     return Reply(f"Resolved requests at `{desk.key}` close {after} after they are resolved.")
 

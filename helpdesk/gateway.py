@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from helpdesk.service import MessageSource
+from helpdesk.intake import MessageSource
 
 logger = logging.getLogger("commons.helpdesk")
 

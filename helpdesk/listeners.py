@@ -15,9 +15,10 @@ from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Rep
 from bot.mrkdwn import escape
 from bot.templating import render
 from bot.verbs import Bare, CommandTable, Fallback, Verb
-from helpdesk import blocks, gateway, jobs, service
+from helpdesk import blocks, desks, gateway, intake, jobs, metrics, ratings, requests
 from helpdesk.desk_listeners import DESK, DESK_VERB, on_desk_submitted
 from helpdesk.hours import describe_minutes
+from helpdesk.views import RequestView
 
 REQUEST_COMMAND = "/request"
 REACTION_ADDED = "reaction_added"
@@ -35,59 +36,61 @@ COMMENT_SEAL = "helpdesk.comment_form"
 def on_request(i: Interaction) -> Outcome:
     """`/request ...`: the verb table, with today's desks at the end of its help."""
     with i.services.store.unit_of_work(write=False) as session:
-        keys = service.desk_keys(session=session)
-    desks = ", ".join(f"`{k}`" for k in keys) or "none yet (an admin adds them)"
-    return replace(REQUEST, footer=f"{REQUEST.footer}\nDesks: {desks}.").handle(i)
+        keys = desks.desk_keys(session=session)
+    listing = ", ".join(f"`{k}`" for k in keys) or "none yet (an admin adds them)"
+    return replace(REQUEST, footer=f"{REQUEST.footer}\nDesks: {listing}.").handle(i)
 
 
 def on_request_form(i: Interaction) -> Outcome:
     """`/request`: the form (desk, summary, details, priority, category)."""
     with i.services.store.unit_of_work(write=False) as session:
-        desks = service.list_desks(session=session)
-    if not desks:
+        offered = desks.list_desks(session=session)
+    if not offered:
         return Reply(blocks.no_desks_text())
     sealed = i.seal(REQUEST_SEAL, {"for": i.user_id})
-    return OpenModal(blocks.request_modal(desks, private_metadata=sealed))
+    return OpenModal(blocks.request_modal(offered, private_metadata=sealed))
 
 
 def on_request_now(i: Interaction, args: list[str]) -> Outcome:
     """`/request <desk> <summary>`: open it at once (the summary as typed, quotes and all)."""
     typed = i.text.strip().split(None, 1)
     with i.services.store.unit_of_work() as session:
-        opened = service.open_request(
+        opened = intake.open_request(
             session=session,
             clock=i.services.clock,
             renderer=blocks.RENDERER,
-            desk_ref=args[0],
-            requester_id=i.user_id,
-            opened_by=i.user_id,
-            summary=typed[1] if len(typed) > 1 else "",
+            new=intake.NewRequest(
+                desk=args[0],
+                requester_id=i.user_id,
+                opened_by=i.user_id,
+                summary=typed[1] if len(typed) > 1 else "",
+            ),
         )
     return Reply(render(PACKAGE, "opened.j2", view=opened.view))
 
 
 def on_list(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        mine = service.my_open(session=session, user_id=i.user_id)
+        mine = metrics.my_open(session=session, user_id=i.user_id)
     return Reply(render(PACKAGE, "list.j2", views=mine, desk=None))
 
 
 def on_queue(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        desk, views = service.queue(session=session, desk_ref=" ".join(args))
+        desk, views = metrics.queue(session=session, desk_ref=" ".join(args))
     return Reply(render(PACKAGE, "list.j2", views=views, desk=desk.name))
 
 
 def on_stats(i: Interaction, args: list[str]) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        figures = service.stats(session=session, clock=i.services.clock, desk_ref=" ".join(args))
+        figures = metrics.stats(session=session, clock=i.services.clock, desk_ref=" ".join(args))
     return Reply(render(PACKAGE, "stats.j2", s=figures, hours=_hours))
 
 
 def on_request_submitted(i: Interaction) -> Outcome:
     """The request form: opened by the person acting, from the message Commons sealed, if any."""
     with i.services.store.unit_of_work() as session:
-        opened = service.submit_request(
+        opened = intake.submit_request(
             session=session,
             clock=i.services.clock,
             renderer=blocks.RENDERER,
@@ -98,19 +101,19 @@ def on_request_submitted(i: Interaction) -> Outcome:
     return _already(opened.view) if opened.existed else Nothing()
 
 
-def _already(view: service.RequestView) -> Outcome:
+def _already(view: RequestView) -> Outcome:
     text = f"That message is already request #{view.id} ({escape(view.desk_name)})."
     return Reply(text, title="Already a request")
 
 
-def _sealed_source(i: Interaction) -> service.MessageSource | None:
+def _sealed_source(i: Interaction) -> intake.MessageSource | None:
     """The message the form was opened on, as Commons sealed it for this person."""
     sealed = i.unseal(REQUEST_SEAL)
     if sealed.get("for") != i.user_id:
         raise InvalidInput(STALE)
     if not sealed.get("ts"):
         return None
-    return service.MessageSource(
+    return intake.MessageSource(
         channel=str(sealed["channel"]),
         ts=str(sealed["ts"]),
         link=str(sealed["link"]) if sealed.get("link") else None,
@@ -121,8 +124,8 @@ def _sealed_source(i: Interaction) -> service.MessageSource | None:
 def on_turn_into_request(i: Interaction) -> Outcome:
     """The "Turn into a request" shortcut: the form, prefilled, with the message sealed in it."""
     with i.services.store.unit_of_work(write=False) as session:
-        desks = service.list_desks(session=session)
-    if not desks or not i.channel_id:
+        offered = desks.list_desks(session=session)
+    if not offered or not i.channel_id:
         return Reply(blocks.no_desks_text())
     found = i.body.get("message")
     message: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -130,7 +133,7 @@ def on_turn_into_request(i: Interaction) -> Outcome:
     sealed = i.seal(REQUEST_SEAL, _message_claim(i, message))
     summary = next((line for line in text.splitlines() if line.strip()), "")
     return OpenModal(
-        blocks.request_modal(desks, summary=summary, details=text, private_metadata=sealed)
+        blocks.request_modal(offered, summary=summary, details=text, private_metadata=sealed)
     )
 
 
@@ -151,22 +154,22 @@ def _message_claim(i: Interaction, message: dict[str, Any]) -> dict[str, str]:
 
 
 def on_claim(i: Interaction) -> Outcome:
-    return _move(i, service.claim)
+    return _move(i, requests.claim)
 
 
 def on_wait(i: Interaction) -> Outcome:
-    return _move(i, service.wait_on_requester)
+    return _move(i, requests.wait_on_requester)
 
 
 def on_resolve(i: Interaction) -> Outcome:
-    return _move(i, service.resolve)
+    return _move(i, requests.resolve)
 
 
 def on_reopen(i: Interaction) -> Outcome:
-    return _move(i, service.reopen)
+    return _move(i, requests.reopen)
 
 
-def _move(i: Interaction, change: Callable[..., service.RequestView]) -> Outcome:
+def _move(i: Interaction, change: Callable[..., RequestView]) -> Outcome:
     """A status button: the change as the person who clicked, then the parent is redrawn."""
     request_id = _request_of(i.action.get("value"))
     with i.services.store.unit_of_work() as session:
@@ -184,7 +187,7 @@ def on_assign(i: Interaction) -> Outcome:
     """ "Assign to…": the request is named by the menu's block id (`helpdesk.request.<id>`)."""
     request_id = _request_of(str(i.action.get("block_id") or "").rsplit(".", 1)[-1])
     with i.services.store.unit_of_work() as session:
-        service.assign(
+        requests.assign(
             session=session,
             clock=i.services.clock,
             renderer=blocks.RENDERER,
@@ -200,7 +203,7 @@ def on_rate(i: Interaction) -> Outcome:
     score = parse_count(str(i.action.get("action_id"))[-1:], what="A rating", low=1, high=5)
     request_id = _request_of(i.action.get("value"))
     with i.services.store.unit_of_work() as session:
-        view = service.rate(
+        view = ratings.rate(
             session=session,
             clock=i.services.clock,
             actor=i.user_id,
@@ -216,14 +219,14 @@ def on_comment(i: Interaction) -> Outcome:
     """ "Add a comment": the comment form, if the person may still comment."""
     request_id = _request_of(i.action.get("value"))
     with i.services.store.unit_of_work(write=False) as session:
-        service.check_commentable(session=session, actor=i.user_id, request_id=request_id)
+        ratings.check_commentable(session=session, actor=i.user_id, request_id=request_id)
     return OpenModal(blocks.comment_modal(i.seal(COMMENT_SEAL, {"request": request_id})))
 
 
 def on_comment_submitted(i: Interaction) -> Outcome:
     request_id = _request_of(str(i.unseal(COMMENT_SEAL).get("request") or ""))
     with i.services.store.unit_of_work() as session:
-        service.add_comment(
+        ratings.add_comment(
             session=session,
             clock=i.services.clock,
             actor=i.user_id,
@@ -262,7 +265,7 @@ def on_reaction(i: Interaction) -> None:
         return
     key, message = found
     with i.services.store.unit_of_work() as session:
-        service.open_from_reaction(
+        intake.open_from_reaction(
             session=session,
             clock=i.services.clock,
             renderer=blocks.RENDERER,
@@ -272,7 +275,7 @@ def on_reaction(i: Interaction) -> None:
         )
 
 
-def _reacted(i: Interaction) -> tuple[str, service.MessageSource] | None:
+def _reacted(i: Interaction) -> tuple[str, intake.MessageSource] | None:
     """The desk a reaction is for and the person's message it is on, or None to ignore it."""
     item = i.event.get("item")
     if not isinstance(item, dict) or item.get("type") != "message" or not i.user_id:
@@ -280,7 +283,7 @@ def _reacted(i: Interaction) -> tuple[str, service.MessageSource] | None:
     channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
     reaction = str(i.event.get("reaction") or "")
     with i.services.store.unit_of_work(write=False) as session:
-        key = service.reaction_desk(session=session, channel_id=channel, ts=ts, reaction=reaction)
+        key = intake.reaction_desk(session=session, channel_id=channel, ts=ts, reaction=reaction)
     message = gateway.person_message(i.client, channel, ts) if key is not None else None
     return (key, message) if key is not None and message is not None else None
 
@@ -291,7 +294,7 @@ def on_message(i: Interaction) -> None:
     if thread_ts is None or not i.user_id:
         return
     with i.services.store.unit_of_work() as session:
-        changed = service.thread_reply(
+        changed = requests.thread_reply(
             session=session,
             clock=i.services.clock,
             renderer=blocks.RENDERER,

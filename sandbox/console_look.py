@@ -99,7 +99,7 @@ def standings(services: "Services") -> dict[str, Standing]:
 
     from directory import service as directory
     from directory.models import Person, Role
-    from helpdesk import service as helpdesk
+    from helpdesk import desks as helpdesk
 
     admins = services.settings.admins
     found: dict[str, Standing] = {}

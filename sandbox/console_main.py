@@ -128,7 +128,7 @@ def banner(commons: Running, *, db: Path, log_file: Path, note: str) -> str:
 
 
 def _first_desk(commons: Running) -> str | None:
-    from helpdesk import service as helpdesk
+    from helpdesk import desks as helpdesk
 
     services = commons.runtime.services
     with services.store.unit_of_work(write=False) as session:

@@ -1,10 +1,12 @@
-"""Helpers for the help-desk tests: a configured IT desk, and acting in a request's thread."""
+"""Helpers for the help-desk tests: a configured IT desk, acting in a request's thread, and what
+the services enqueued."""
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.models import Delivery
 from helpdesk.models import HelpRequest
 from sandbox.workspace import Message
 from tests.harness import Harness
@@ -66,3 +68,8 @@ def wait_status(harness: Harness, request_id: int, status: str) -> None:
     assert wait_until(lambda: request_row(harness, request_id).status == status), (
         f"request #{request_id} is {request_row(harness, request_id).status}, not {status}"
     )
+
+
+def outbox(session: Session) -> dict[str, Delivery]:
+    """What the services have enqueued so far, by idempotency key."""
+    return {d.idempotency_key: d for d in session.exec(select(Delivery)).all()}

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.errors import InvalidInput
-from helpdesk import service
+from helpdesk import ratings
 from helpdesk.models import HelpRequest, SlaAlert
 from tests.harness import Harness
 from tests.helpdesk.conftest import (
@@ -86,12 +86,12 @@ def test_people_who_are_not_allowed_are_refused_and_nothing_changes(harness: Har
     assert request_row(harness, 1).status == "resolved"
 
     with harness.store.unit_of_work() as session:
-        service.rate(session=session, clock=harness.clock, actor="U0CAROL", request_id=1, score=4)
+        ratings.rate(session=session, clock=harness.clock, actor="U0CAROL", request_id=1, score=4)
     with (
         pytest.raises(InvalidInput, match="already rated"),
         harness.store.unit_of_work() as session,
     ):
-        service.rate(session=session, clock=harness.clock, actor="U0CAROL", request_id=1, score=1)
+        ratings.rate(session=session, clock=harness.clock, actor="U0CAROL", request_id=1, score=1)
 
     harness.click("carol", "helpdesk.reopen", channel_id=IT_HELP, message_ts=first.ts)
     wait_status(harness, 1, "in_progress")
