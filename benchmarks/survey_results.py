@@ -26,13 +26,16 @@ from sqlmodel import select
 from bot.clock import FixedClock
 from bot.store import Store, make_engine, upgrade
 from directory.models import Department, DepartmentMember, Person
-from surveys import service
+from surveys.answers import respondent_token
+from surveys.creation import SurveyDraft, create_survey
 from surveys.models import QuestionKind, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyRun
 from surveys.questions import QuestionSpec
+from surveys.release import Keys
+from surveys.runs import Launched, close_run, launch_run
 from surveys.snapshots import results_for
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-KEYS = service.Keys(secret=b"benchmark", admins=("UADMIN",))
+KEYS = Keys(secret=b"benchmark", admins=("UADMIN",))
 DEPARTMENTS = 50
 PEOPLE = 20_000
 SCORED_QUESTIONS = 5  # 20,000 x 5 = 100,000 answers
@@ -92,18 +95,18 @@ def _build(store: Store) -> int:
                 for i, p in enumerate(people)
             ],
         )
-        created = service.create_survey(
+        created = create_survey(
             session=session,
             clock=clock,
             admins=("UADMIN",),
             author="UADMIN",
-            draft=service.SurveyDraft(title="Benchmark pulse", questions=QUESTIONS),
+            draft=SurveyDraft(title="Benchmark pulse", questions=QUESTIONS),
             timezone="UTC",
         )
-        launched = service.launch_run(
+        launched = launch_run(
             session=session, clock=clock, survey_id=created.survey.id or 0, channel_members=None
         )
-        assert isinstance(launched, service.Launched)
+        assert isinstance(launched, Launched)
         run_id = launched.run.id or 0
         groups = dict(
             session.exec(
@@ -119,7 +122,7 @@ def _build(store: Store) -> int:
         )
         rows = []
         for i, person in enumerate(people):
-            token = service.respondent_token(KEYS.secret, run_id, person)
+            token = respondent_token(KEYS.secret, run_id, person)
             group = groups[person]
             for question in questions:
                 if question.kind == "comment":
@@ -156,7 +159,7 @@ def _build(store: Store) -> int:
     with store.unit_of_work() as session:  # closed as its schedule would close it
         run = session.get(SurveyRun, run_id)
         assert run is not None
-        service.close_run(session=session, clock=clock, run=run, keys=KEYS)
+        close_run(session=session, clock=clock, run=run, keys=KEYS)
     return run_id
 
 

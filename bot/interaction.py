@@ -9,7 +9,7 @@ anything was saved). Nothing raises past the acknowledgement.
 
     wire = Wiring(app, services)
     wire.command("/pulse", surveys.listeners.on_pulse)
-    wire.action("surveys.vote", surveys.listeners.on_vote)
+    wire.action("surveys.vote", surveys.answer_listeners.on_vote)
     wire.view(surveys.blocks.CREATE_FORM, surveys.listeners.on_create_submitted)
 
 When the layer acknowledges:

@@ -9,7 +9,7 @@ statement's parameters (the comment, the token); logs never carry them.
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,7 +121,7 @@ def _blank(raw: str | list[str]) -> bool:
 
 
 def _checked_answers(
-    questions: Sequence[SurveyQuestion], values: dict[int, str | list[str]], replace_all: bool
+    questions: Sequence[SurveyQuestion], values: Mapping[int, str | list[str]], replace_all: bool
 ) -> dict[int, tuple[int | None, str | None]]:
     """The values to store by question id; every wrong or missing one is named at once.
 
@@ -156,25 +156,30 @@ def _checked_answers(
     return stored
 
 
-def answer(
-    *,
-    session: Session,
-    clock: Clock,
-    secret: bytes,
-    run_id: int,
-    user_id: str,
-    values: dict[int, str | list[str]],
-    replace_all: bool,
-) -> Answered:
-    """Record a person's answers; answering again before the close replaces the earlier ones.
+@dataclass(frozen=True)
+class Ballot:
+    """One person's answers to a run, as a button or the answer form sends them.
 
-    Args:
-        secret: the respondent-token key (`respondent_secret`).
-        run_id: the run answered (from a button or the answer form: re-checked here).
+    Attributes:
+        run_id: the run answered (from a button or the answer form: re-checked by `answer`).
         user_id: the person acting: only their own invitation is answered.
         values: question id -> the value picked or written (blank: not answered).
         replace_all: a modal submission (every question at once): questions left empty drop
             an earlier answer. A button answers one question and leaves the others alone.
+    """
+
+    run_id: int
+    user_id: str
+    values: Mapping[int, str | list[str]]
+    replace_all: bool
+
+
+def answer(*, session: Session, clock: Clock, secret: bytes, ballot: Ballot) -> Answered:
+    """Record a person's answers; answering again before the close replaces the earlier ones.
+
+    Args:
+        secret: the respondent-token key (`respondent_secret`).
+        ballot: who answers which run, and what.
 
     Raises:
         FieldErrors: a required question without an answer, or a value off the scale, keyed
@@ -183,10 +188,11 @@ def answer(
         NotFound: not invited, or no such run.
         AnswerNotStored: the store refused it (nothing is stored; the message quotes nothing).
     """
+    run_id, user_id, replace_all = ballot.run_id, ballot.user_id, ballot.replace_all
     survey, run, questions = open_run_for(
         session=session, clock=clock, run_id=run_id, user_id=user_id
     )
-    stored = _checked_answers(questions, values, replace_all)
+    stored = _checked_answers(questions, ballot.values, replace_all)
     if not stored:
         raise InvalidInput("Pick an answer first.")
     token = respondent_token(secret, run_id, user_id)

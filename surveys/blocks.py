@@ -29,9 +29,9 @@ from slack_sdk.models.views import View
 
 from bot.forms import Form, FormField
 from bot.mrkdwn import escape
+from surveys.common import question_of_field
 from surveys.models import QuestionKind, SurveyQuestion
 from surveys.questions import LIKERT_LABELS, SYNTAX_HELP, TEMPLATES
-from surveys.service import question_of_field
 
 CREATE_CALLBACK = "surveys.create"
 ANSWER_CALLBACK = "surveys.answer"
@@ -111,18 +111,22 @@ def _text_input(
     )
 
 
+def _select(block_id: str, label: str, choices: Mapping[str, str]) -> InputBlock:
+    """A required pick, the first choice picked."""
+    options = [_option(key, text) for key, text in choices.items()]
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=StaticSelectElement(action_id=VALUE, options=options, initial_option=options[0]),
+    )
+
+
 def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> View:
     """The /pulse modal: template or custom questions, audience, cadence, window, privacy."""
-    templates = [_option(key, t.title) for key, t in TEMPLATES.items()]
-    templates.append(_option("custom", "Custom: write my own questions"))
+    templates = {key: t.title for key, t in TEMPLATES.items()}
+    templates["custom"] = "Custom: write my own questions"
     blocks: list[Block] = [
-        InputBlock(
-            block_id=TEMPLATE_BLOCK,
-            label="Start from",
-            element=StaticSelectElement(
-                action_id=VALUE, options=templates, initial_option=templates[0]
-            ),
-        ),
+        _select(TEMPLATE_BLOCK, "Start from", templates),
         _text_input(TITLE_BLOCK, "Title", hint="Defaults to the template's name."),
         _text_input(
             QUESTIONS_BLOCK,
@@ -130,9 +134,25 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
             hint=SYNTAX_HELP.replace("`", "") + " They replace the template's questions.",
             multiline=True,
         ),
+        *_audience_inputs(departments=departments, manager=manager),
+        *_rhythm_inputs(),
+        *_privacy_inputs(),
     ]
+    return View(
+        type="modal",
+        callback_id=CREATE_CALLBACK,
+        title="New pulse survey",
+        submit="Create",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def _audience_inputs(*, departments: Sequence[tuple[int, str]], manager: bool) -> list[Block]:
+    """Whom to ask: departments (a manager's own), or, for HR and comms, a channel's members."""
+    inputs: list[Block] = []
     if departments:
-        blocks.append(
+        inputs.append(
             InputBlock(
                 block_id=DEPARTMENTS_BLOCK,
                 label="Departments" + (" (yours)" if manager else ""),
@@ -145,7 +165,7 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
             )
         )
     if not manager:
-        blocks.append(
+        inputs.append(
             InputBlock(
                 block_id=CHANNEL_BLOCK,
                 label="Or a channel's members",
@@ -153,16 +173,13 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
                 element=ConversationSelectElement(action_id=VALUE),
             )
         )
-    cadences = [_option(k, v) for k, v in CADENCE_CHOICES.items()]
-    privacy = [_option(k, v) for k, v in PRIVACY_CHOICES.items()]
-    blocks += [
-        InputBlock(
-            block_id=CADENCE_BLOCK,
-            label="Repeat",
-            element=StaticSelectElement(
-                action_id=VALUE, options=cadences, initial_option=cadences[0]
-            ),
-        ),
+    return inputs
+
+
+def _rhythm_inputs() -> list[Block]:
+    """When: how often, for how long, at what local time, and the reminders."""
+    return [
+        _select(CADENCE_BLOCK, "Repeat", CADENCE_CHOICES),
         _text_input(WINDOW_BLOCK, "Open for (days)", initial="5", hint="1 to 30 days."),
         _text_input(
             LOCAL_TIME_BLOCK,
@@ -176,13 +193,13 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
             hint="Days of the window, and/or `last`. Empty: no reminders. An anonymous survey "
             "reminds everyone: Commons does not know who answered.",
         ),
-        InputBlock(
-            block_id=PRIVACY_BLOCK,
-            label="Privacy",
-            element=StaticSelectElement(
-                action_id=VALUE, options=privacy, initial_option=privacy[0]
-            ),
-        ),
+    ]
+
+
+def _privacy_inputs() -> list[Block]:
+    """Privacy: anonymous or attributed, the threshold, and results while the survey is open."""
+    return [
+        _select(PRIVACY_BLOCK, "Privacy", PRIVACY_CHOICES),
         _text_input(
             THRESHOLD_BLOCK,
             "Anonymity threshold",
@@ -200,14 +217,6 @@ def create_modal(*, departments: Sequence[tuple[int, str]], manager: bool) -> Vi
             ),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=CREATE_CALLBACK,
-        title="New pulse survey",
-        submit="Create",
-        close="Cancel",
-        blocks=blocks,
-    )
 
 
 def _scale_buttons(run_id: int, question: SurveyQuestion) -> ActionsBlock:

@@ -16,6 +16,7 @@ from bot import schedules
 from bot.args import parse_time, shown
 from bot.clock import Clock
 from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
+from bot.models import Schedule
 from bot.mrkdwn import counted
 from directory import service as directory
 from directory.models import Channel, Role
@@ -234,7 +235,6 @@ def create_survey(
     author: str,
     draft: SurveyDraft,
     timezone: str,
-    channel_members: ChannelMembers | None = None,
 ) -> Created:
     """Store a survey program and schedule its first run (all in the caller's transaction).
 
@@ -245,7 +245,6 @@ def create_survey(
         author: who creates it (gets results).
         draft: what the modal collected.
         timezone: the author's zone: a recurring survey repeats at this wall-clock time.
-        channel_members: resolves a channel audience (checked now, and again at each launch).
 
     Returns:
         The survey, its first run time, and how many people it reaches today.
@@ -259,7 +258,44 @@ def create_survey(
     _check_draft(session=session, draft=draft)
     draft = _resolved(session=session, draft=draft)
     _require_may_survey(session=session, admins=admins, user_id=author, draft=draft)
-    if draft.audience_kind == "channel" and channel_members is None:
+    audience_size = _audience_size(session=session, draft=draft)
+    now = clock.now()
+    survey = _survey_of(draft, author=author, timezone=timezone, now=now)
+    session.add(survey)
+    session.flush()
+    assert survey.id is not None
+    for position, spec in enumerate(draft.questions):
+        session.add(
+            SurveyQuestion(
+                survey_id=survey.id,
+                position=position,
+                kind=spec.kind.value,
+                text=spec.text,
+                options="\n".join(spec.options),
+                required=spec.required,
+            )
+        )
+    schedule, cadence_text = _schedule_first_run(
+        session=session, clock=clock, survey=survey, start=draft.start_at, now=now
+    )
+    survey.schedule_id = schedule.id
+    session.add(survey)
+    assert schedule.next_run_at is not None
+    return Created(
+        survey=survey,
+        first_run_at=schedule.next_run_at,
+        audience_size=audience_size,
+        cadence_text=cadence_text,
+    )
+
+
+def _audience_size(*, session: Session, draft: SurveyDraft) -> int:
+    """How many people the draft reaches today.
+
+    Raises:
+        InvalidInput: nobody, or fewer than an anonymous survey's threshold.
+    """
+    if draft.audience_kind == "channel":
         # Members are fetched from Slack once per run, at launch; today's count is the directory's.
         channel = session.get(Channel, draft.audience_refs[0])
         audience_size = channel.member_count if channel is not None else 0
@@ -269,7 +305,7 @@ def create_survey(
                 session=session,
                 kind=draft.audience_kind,
                 refs=draft.audience_refs,
-                channel_members=channel_members,
+                channel_members=None,
             )
         )
     audience_field = "channel" if draft.audience_kind == "channel" else "departments"
@@ -287,8 +323,13 @@ def create_survey(
             "Lower the threshold, widen the audience, or make it attributed.",
             field=audience_field,
         )
-    now = clock.now()
-    survey = Survey(
+    return audience_size
+
+
+def _survey_of(draft: SurveyDraft, *, author: str, timezone: str, now: datetime) -> Survey:
+    """The survey row a checked draft stores."""
+    at_close = ResultsWhileOpen.CLOSE if draft.strong_protection else ResultsWhileOpen.STEPS
+    return Survey(
         title=draft.title.strip(),
         author_id=author,
         template=draft.template,
@@ -297,8 +338,7 @@ def create_survey(
         anonymous=draft.anonymous,
         threshold=draft.threshold,
         strong_protection=draft.strong_protection,
-        results_while_open=draft.results_while_open
-        or (ResultsWhileOpen.CLOSE if draft.strong_protection else ResultsWhileOpen.STEPS).value,
+        results_while_open=draft.results_while_open or at_close.value,
         window_days=draft.window_days,
         cadence=draft.cadence,
         local_time=draft.local_time,
@@ -307,55 +347,38 @@ def create_survey(
         timezone=timezone,
         created_at=now,
     )
-    session.add(survey)
-    session.flush()
-    assert survey.id is not None
-    for position, spec in enumerate(draft.questions):
-        session.add(
-            SurveyQuestion(
-                survey_id=survey.id,
-                position=position,
-                kind=spec.kind.value,
-                text=spec.text,
-                options="\n".join(spec.options),
-                required=spec.required,
-            )
-        )
-    start = max(draft.start_at or now, now)
-    if draft.cadence is None:
+
+
+def _schedule_first_run(
+    *, session: Session, clock: Clock, survey: Survey, start: datetime | None, now: datetime
+) -> tuple[Schedule, str]:
+    """The schedule that launches the survey's runs (from `start`, never before now), and its
+    cadence in words."""
+    start = max(start or now, now)
+    if survey.cadence is None:
         schedule = schedules.schedule_once(
             session=session,
             clock=clock,
             kind=LAUNCH_KIND,
             ref_id=str(survey.id),
             at=start,
-            owner_user_id=author,
-            timezone=timezone,
+            owner_user_id=survey.author_id,
+            timezone=survey.timezone,
         )
-        cadence_text = "once"
-    else:
-        # Recurring runs start on the minute: the first one at the next whole minute.
-        local = start.astimezone(ZoneInfo(timezone))
-        if local.second or local.microsecond or start == now:
-            local = (local + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        rule = _rule(draft.cadence, local)
-        schedule = schedules.schedule_recurring(
-            session=session,
-            clock=clock,
-            kind=LAUNCH_KIND,
-            ref_id=str(survey.id),
-            rule=rule,
-            timezone=timezone,
-            owner_user_id=author,
-            start_after=local.astimezone(UTC) - timedelta(seconds=1),
-        )
-        cadence_text = f"{draft.cadence}, {rule.describe()} ({timezone})"
-    survey.schedule_id = schedule.id
-    session.add(survey)
-    assert schedule.next_run_at is not None
-    return Created(
-        survey=survey,
-        first_run_at=schedule.next_run_at,
-        audience_size=audience_size,
-        cadence_text=cadence_text,
+        return schedule, "once"
+    # Recurring runs start on the minute: the first one at the next whole minute.
+    local = start.astimezone(ZoneInfo(survey.timezone))
+    if local.second or local.microsecond or start == now:
+        local = (local + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    rule = _rule(survey.cadence, local)
+    schedule = schedules.schedule_recurring(
+        session=session,
+        clock=clock,
+        kind=LAUNCH_KIND,
+        ref_id=str(survey.id),
+        rule=rule,
+        timezone=survey.timezone,
+        owner_user_id=survey.author_id,
+        start_after=local.astimezone(UTC) - timedelta(seconds=1),
     )
+    return schedule, f"{survey.cadence}, {rule.describe()} ({survey.timezone})"

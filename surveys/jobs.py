@@ -24,11 +24,13 @@ from bot.notices import skipped_text, tell_owner
 from bot.sender import NETWORK_ERRORS, error_code
 from bot.store import Store
 from bot.templating import render
-from surveys import blocks, charts, service
+from surveys import blocks, charts
+from surveys.common import ChannelMembers, Invitation, questions_of
 from surveys.export import export_csv, names_of
 from surveys.models import Survey, SurveyRun, SurveyUpload
 from surveys.release import Keys
 from surveys.render import invitation_text, privacy_line
+from surveys.runs import NotLaunched, close_run, launch_run, reminder_targets
 from surveys.snapshots import results_for
 
 logger = logging.getLogger("commons.surveys")
@@ -51,7 +53,7 @@ def _messages(
     *,
     survey: Survey,
     run: SurveyRun,
-    invitations: list[service.Invitation],
+    invitations: list[Invitation],
     questions: list[Any],
     reminder: str | None,
 ) -> Iterator[OutboundMessage]:
@@ -81,14 +83,14 @@ def _messages(
 class LaunchHandler:
     """Opens a run when a survey's schedule fires: invitations go to the outbox."""
 
-    def __init__(self, clock: Clock, channel_members: service.ChannelMembers | None) -> None:
+    def __init__(self, clock: Clock, channel_members: ChannelMembers | None) -> None:
         self.clock = clock
         self.channel_members = channel_members
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Open the run (in the claiming transaction)."""
         survey_id = int(schedule.ref_id)
-        launched = service.launch_run(
+        launched = launch_run(
             session=session,
             clock=self.clock,
             survey_id=survey_id,
@@ -97,7 +99,7 @@ class LaunchHandler:
         survey = session.get(Survey, survey_id)
         if survey is None or launched is None:
             return
-        if isinstance(launched, service.NotLaunched):
+        if isinstance(launched, NotLaunched):
             text = render(
                 "surveys",
                 "no_audience.j2",
@@ -115,7 +117,7 @@ class LaunchHandler:
             )
             return
         run = launched.run
-        questions = service.questions_of(session=session, survey_id=survey_id)
+        questions = questions_of(session=session, survey_id=survey_id)
         delivery.enqueue(
             session=session,
             clock=self.clock,
@@ -157,7 +159,7 @@ class RemindHandler:
         if survey is None:
             return
         offset = timedelta(seconds=int(seconds or 0))
-        pending = service.reminder_targets(session=session, run_id=run.id or 0, offset=offset)
+        pending = reminder_targets(session=session, run_id=run.id or 0, offset=offset)
         if not pending:
             return
         delivery.enqueue(
@@ -168,7 +170,7 @@ class RemindHandler:
                 survey=survey,
                 run=run,
                 invitations=pending,
-                questions=service.questions_of(session=session, survey_id=survey.id or 0),
+                questions=questions_of(session=session, survey_id=survey.id or 0),
                 reminder=seconds,
             ),
         )
@@ -188,7 +190,7 @@ class CloseHandler:
         """Close the run (a run closed early by /pulse close is left alone)."""
         run = session.get(SurveyRun, int(schedule.ref_id))
         if run is not None:
-            service.close_run(session=session, clock=self.clock, run=run, keys=self.keys)
+            close_run(session=session, clock=self.clock, run=run, keys=self.keys)
 
     def skipped(self, session: Session, schedule: Schedule, occurrences: list[datetime]) -> None:
         """One-off closes are never skipped."""

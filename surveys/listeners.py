@@ -1,39 +1,30 @@
-"""`/pulse`, the survey buttons and modals: parse, call the service, render an outcome.
-
-Button values and the answer modal's sealed claim name a run and its questions; the service
-re-checks each against the person acting (invited to that run, the run still open).
-"""
+"""`/pulse` and the create form: parse, call the service, render an outcome; and the wiring of
+every survey listener (answering is in surveys/answer_listeners.py), schedule and tick."""
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.args import parse_id, parse_optional_id, parse_time
 from bot.errors import DomainError, FieldErrors, InvalidInput
 from bot.forms import FormValues
 from bot.gateway import paged
-from bot.interaction import (
-    Interaction,
-    Later,
-    Nothing,
-    OpenModal,
-    Outcome,
-    Reply,
-    UpdateModal,
-    Wiring,
-)
+from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
 from bot.sender import NETWORK_ERRORS, error_code
-from bot.services import Services, Tick
+from bot.services import Tick
 from bot.verbs import Bare, CommandTable, Verb
 from directory import service as directory
-from surveys import blocks, jobs, render, service
+from surveys import answer_listeners, blocks, jobs, render
+from surveys.access import modal_choices
+from surveys.common import CLOSE_KIND, LAUNCH_KIND, REMIND_KIND, ChannelMembers
+from surveys.creation import Created, SurveyDraft, create_survey
+from surveys.programs import list_surveys, next_run_at, pause_or_resume
 from surveys.questions import TEMPLATES, QuestionSpec, parse_questions
-
-VOTE_ACTION = re.compile(r"^surveys\.vote\.\d+$")
-STALE_BUTTON = "This button is out of date; use the newest survey message."
-
+from surveys.release import keys_of
+from surveys.reports import RunRequest, request_export, request_results
+from surveys.runs import close_now
 
 # -- /pulse ----------------------------------------------------------------------------------
 
@@ -41,7 +32,7 @@ STALE_BUTTON = "This button is out of date; use the newest survey message."
 def open_create_form(i: Interaction) -> Outcome:
     """`/pulse`: the form to start a survey (refused to people who cannot run one)."""
     with i.services.store.unit_of_work(write=False) as session:
-        departments, manager = service.modal_choices(
+        departments, manager = modal_choices(
             session=session, admins=i.services.settings.admins, user_id=i.user_id
         )
     return OpenModal(blocks.create_modal(departments=departments, manager=manager))
@@ -50,23 +41,19 @@ def open_create_form(i: Interaction) -> Outcome:
 def on_list(i: Interaction, args: list[str]) -> Outcome:
     """`/pulse list`."""
     with i.services.store.unit_of_work(write=False) as session:
-        rows = service.list_surveys(
-            session=session, admins=i.services.settings.admins, user_id=i.user_id
-        )
+        rows = list_surveys(session=session, admins=i.services.settings.admins, user_id=i.user_id)
     return Reply(render.list_text(rows))
 
 
 def on_results(i: Interaction, args: list[str]) -> Outcome:
     """`/pulse results <id> [run]`: the results now, the charts to the DM."""
-    survey_id, number = _survey_and_run(args, "results")
+    request = _run_request(i, args, "results")
     with i.services.store.unit_of_work() as session:
-        results = service.request_results(
+        results = request_results(
             session=session,
             clock=i.services.clock,
-            keys=keys(i.services),
-            user_id=i.user_id,
-            survey_id=survey_id,
-            number=number,
+            keys=keys_of(i.services.settings),
+            request=request,
         )
         text = render.results_text(results)
     charts = "" if results.suppressed else "\n_Charts are on their way to your DM._"
@@ -75,27 +62,25 @@ def on_results(i: Interaction, args: list[str]) -> Outcome:
 
 def on_export(i: Interaction, args: list[str]) -> Outcome:
     """`/pulse export <id> [run]`: a CSV of the aggregates to the DM."""
-    survey_id, number = _survey_and_run(args, "export")
+    request = _run_request(i, args, "export")
     with i.services.store.unit_of_work() as session:
-        run = service.request_export(
+        run = request_export(
             session=session,
             clock=i.services.clock,
-            keys=keys(i.services),
-            user_id=i.user_id,
-            survey_id=survey_id,
-            number=number,
+            keys=keys_of(i.services.settings),
+            request=request,
         )
-    return Reply(render.export_text(survey_id, run))
+    return Reply(render.export_text(request.survey_id, run))
 
 
 def on_close(i: Interaction, args: list[str]) -> Outcome:
     """`/pulse close <id>`."""
     survey_id = parse_id(args[0], usage=PULSE.usage(_verb("close")), what="survey")
     with i.services.store.unit_of_work() as session:
-        survey, open_run = service.close_now(
+        survey, open_run = close_now(
             session=session,
             clock=i.services.clock,
-            keys=keys(i.services),
+            keys=keys_of(i.services.settings),
             user_id=i.user_id,
             survey_id=survey_id,
         )
@@ -116,7 +101,7 @@ def _pause_or_resume(i: Interaction, args: list[str], *, pause: bool) -> Outcome
     verb = _verb("pause" if pause else "resume")
     survey_id = parse_id(args[0], usage=PULSE.usage(verb), what="survey")
     with i.services.store.unit_of_work() as session:
-        survey = service.pause_or_resume(
+        survey = pause_or_resume(
             session=session,
             clock=i.services.clock,
             admins=i.services.settings.admins,
@@ -124,7 +109,7 @@ def _pause_or_resume(i: Interaction, args: list[str], *, pause: bool) -> Outcome
             survey_id=survey_id,
             pause=pause,
         )
-        next_run = service.next_run_at(session=session, survey=survey)
+        next_run = next_run_at(session=session, survey=survey)
     return Reply(render.paused_text(survey, paused=pause, next_run=next_run))
 
 
@@ -134,11 +119,12 @@ def _verb(name: str) -> Verb:
     return verb
 
 
-def _survey_and_run(args: list[str], name: str) -> tuple[int, int | None]:
+def _run_request(i: Interaction, args: list[str], name: str) -> RunRequest:
+    """`<id> [run]`, as the person acting asks for it."""
     usage = PULSE.usage(_verb(name))
     survey_id = parse_id(args[0], usage=usage, what="survey")
     number = parse_optional_id(args[1] if len(args) > 1 else None, usage=usage, what="run")
-    return survey_id, number
+    return RunRequest(user_id=i.user_id, survey_id=survey_id, number=number)
 
 
 PULSE = CommandTable(
@@ -187,19 +173,24 @@ PULSE = CommandTable(
 def on_create_submitted(i: Interaction) -> Outcome:
     """The create form: store the survey, show what was created, then copy it to the DM."""
     draft = draft_from(i.submitted)
-    default_zone = i.services.settings.timezone
     with i.services.store.unit_of_work() as session:
-        created = service.create_survey(
-            session=session,
-            clock=i.services.clock,
-            admins=i.services.settings.admins,
-            author=i.user_id,
-            draft=draft,
-            timezone=directory.zone_of(session=session, user_id=i.user_id, default=default_zone),
-        )
+        created = _create(i, session, draft)
         text = render.created_text(created, len(draft.questions))
     survey_id, title = created.survey.id or 0, created.survey.title
     return Later(Reply(text, title="Survey created"), lambda: copy_to_dm(i, text, survey_id, title))
+
+
+def _create(i: Interaction, session: Session, draft: SurveyDraft) -> Created:
+    """The survey of the person acting, repeating in their own zone."""
+    default_zone = i.services.settings.timezone
+    return create_survey(
+        session=session,
+        clock=i.services.clock,
+        admins=i.services.settings.admins,
+        author=i.user_id,
+        draft=draft,
+        timezone=directory.zone_of(session=session, user_id=i.user_id, default=default_zone),
+    )
 
 
 def copy_to_dm(i: Interaction, text: str, survey_id: int, title: str) -> Outcome:
@@ -214,7 +205,7 @@ def copy_to_dm(i: Interaction, text: str, survey_id: int, title: str) -> Outcome
     return Nothing()
 
 
-def draft_from(values: FormValues) -> service.SurveyDraft:
+def draft_from(values: FormValues) -> SurveyDraft:
     """The create form's values as a draft (also what the sandbox console's plain text sends).
 
     Raises:
@@ -224,7 +215,7 @@ def draft_from(values: FormValues) -> service.SurveyDraft:
     template_key = values.text("template").strip() or "enps"
     written = values.text("questions").strip()
     anonymous, strong = _privacy(values, errors)
-    draft = service.SurveyDraft(
+    draft = SurveyDraft(
         title=_title(values, template_key),
         questions=_questions(written, template_key, errors),
         template=template_key if template_key in TEMPLATES and not written else "custom",
@@ -240,9 +231,7 @@ def draft_from(values: FormValues) -> service.SurveyDraft:
     return _with_audience_and_rhythm(draft, values)
 
 
-def _with_audience_and_rhythm(
-    draft: service.SurveyDraft, values: FormValues
-) -> service.SurveyDraft:
+def _with_audience_and_rhythm(draft: SurveyDraft, values: FormValues) -> SurveyDraft:
     kind, refs = _audience(values)
     cadence = values.text("cadence").strip() or "once"
     # Left out entirely (as a client that sends only what changed does): the defaults.
@@ -319,95 +308,6 @@ def _audience(values: FormValues) -> tuple[str, list[str]]:
     return "everyone", []
 
 
-# -- answering ---------------------------------------------------------------------------------
-
-
-def on_vote(i: Interaction) -> Outcome:
-    """A scale or choice button under a one-question invitation: the answer, confirmed in place."""
-    run_id, question_id, value = _vote_of(i.action)
-    with i.services.store.unit_of_work() as session:
-        answered = service.answer(
-            session=session,
-            clock=i.services.clock,
-            secret=keys(i.services).secret,
-            run_id=run_id,
-            user_id=i.user_id,
-            values={question_id: value},
-            replace_all=False,
-        )
-    text = render.answered_text(answered)
-    original = (i.body.get("message") or {}).get("blocks") or []
-    return Reply(text, blocks=blocks.with_confirmation(original, text), replace_original=True)
-
-
-def on_open(i: Interaction) -> Outcome:
-    """The Answer button: the answer modal of that run, if it is open and the person invited."""
-    run_id = _button_id(str(i.action.get("value") or ""))
-    with i.services.store.unit_of_work(write=False) as session:
-        survey, run, questions = service.open_run_for(
-            session=session, clock=i.services.clock, run_id=run_id, user_id=i.user_id
-        )
-        privacy = render.privacy_line(survey)
-    claim = i.seal(blocks.ANSWER_CLAIM, {"run": run.id, "questions": [q.id for q in questions]})
-    return OpenModal(
-        blocks.answer_modal(
-            metadata=claim, title=survey.title, privacy=privacy, questions=questions
-        )
-    )
-
-
-def on_answer_submitted(i: Interaction) -> Outcome:
-    """The answer modal: every question's answer at once; errors under their own questions."""
-    run_id, question_ids = _answer_claim(i)
-    answers = {q: i.submitted.raw(service.answer_field(q)) or "" for q in question_ids}
-    with i.services.store.unit_of_work() as session:
-        answered = service.answer(
-            session=session,
-            clock=i.services.clock,
-            secret=keys(i.services).secret,
-            run_id=run_id,
-            user_id=i.user_id,
-            values=answers,
-            replace_all=True,
-        )
-    return UpdateModal(blocks.thanks_modal(render.answered_text(answered)))
-
-
-def _vote_of(action: dict[str, Any]) -> tuple[int, int, str]:
-    """A vote button's value, `run:question:value`: which run and question it claims."""
-    parts = str(action.get("value") or "").split(":")
-    if len(parts) != 3:
-        raise InvalidInput(STALE_BUTTON)
-    return _button_id(parts[0]), _button_id(parts[1]), parts[2]
-
-
-def _button_id(token: str) -> int:
-    """A run or question id a button claims (re-checked by the service)."""
-    try:
-        return parse_id(token, usage="", what="survey")
-    except InvalidInput:
-        raise InvalidInput(STALE_BUTTON) from None
-
-
-def _answer_claim(i: Interaction) -> tuple[int, list[int]]:
-    """The run and questions Commons sealed into the answer modal."""
-    claim = i.unseal(blocks.ANSWER_CLAIM)
-    run_id, questions = claim.get("run"), claim.get("questions")
-    if not isinstance(run_id, int) or not isinstance(questions, list):
-        raise InvalidInput("This form is out of date; close it and open the survey again.")
-    return run_id, [q for q in questions if isinstance(q, int)]
-
-
-def keys(services: Services) -> service.Keys:
-    """The respondent-token key (COMMONS_SURVEY_KEY, else from the signing secret) and admins."""
-    settings = services.settings
-    return service.keys_of(
-        signing_secret=settings.slack_signing_secret,
-        survey_key=settings.survey_key,
-        admins=settings.admins,
-    )
-
-
 # -- wiring ------------------------------------------------------------------------------------
 
 
@@ -417,13 +317,16 @@ def upload_tick(wire: Wiring) -> Tick:
     return Tick(
         job_id="surveys.uploads",
         func=lambda: jobs.process_uploads(
-            store=services.store, clock=services.clock, client=wire.client, keys=keys(services)
+            store=services.store,
+            clock=services.clock,
+            client=wire.client,
+            keys=keys_of(services.settings),
         ),
         interval_seconds=2.0,
     )
 
 
-def channel_members(wire: Wiring) -> service.ChannelMembers:
+def channel_members(wire: Wiring) -> ChannelMembers:
     """Who is in a channel: conversations.members (Tier 4), called once per run launch."""
 
     def members(channel_id: str) -> list[str]:
@@ -436,12 +339,12 @@ def channel_members(wire: Wiring) -> service.ChannelMembers:
 def register(wire: Wiring) -> None:
     """Wire /pulse, the answer buttons and modals, the survey schedules and the upload tick."""
     handlers, clock = wire.services.schedule_handlers, wire.services.clock
-    handlers[service.LAUNCH_KIND] = jobs.LaunchHandler(clock, channel_members(wire))
-    handlers[service.REMIND_KIND] = jobs.RemindHandler(clock)
-    handlers[service.CLOSE_KIND] = jobs.CloseHandler(clock, keys(wire.services))
+    handlers[LAUNCH_KIND] = jobs.LaunchHandler(clock, channel_members(wire))
+    handlers[REMIND_KIND] = jobs.RemindHandler(clock)
+    handlers[CLOSE_KIND] = jobs.CloseHandler(clock, keys_of(wire.services.settings))
     wire.services.ticks.append(upload_tick(wire))
     wire.table(PULSE)
     wire.view(blocks.CREATE_FORM, on_create_submitted)
-    wire.view(blocks.ANSWER_FORM, on_answer_submitted)
-    wire.action(VOTE_ACTION, on_vote)
-    wire.action(blocks.OPEN_ACTION, on_open)
+    wire.view(blocks.ANSWER_FORM, answer_listeners.on_answer_submitted)
+    wire.action(answer_listeners.VOTE_ACTION, answer_listeners.on_vote)
+    wire.action(blocks.OPEN_ACTION, answer_listeners.on_open)

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.settings import Settings
 from surveys.access import results_viewers
-from surveys.answers import respondent_token
+from surveys.answers import respondent_secret, respondent_token
 from surveys.models import Survey, SurveyAnswer
 
 
@@ -30,6 +31,12 @@ class Keys:
 
     secret: bytes = field(repr=False)
     admins: tuple[str, ...] = ()
+
+
+def keys_of(settings: Settings) -> Keys:
+    """The keys results need, from the settings (COMMONS_SURVEY_KEY, else the signing secret)."""
+    secret = respondent_secret(settings.slack_signing_secret, settings.survey_key)
+    return Keys(secret=secret, admins=tuple(settings.admins))
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ from datetime import datetime
 
 from bot.mrkdwn import Mrkdwn, counted, escape
 from bot.templating import render
+from surveys.answers import Answered
+from surveys.creation import Created
 from surveys.export import answer_label
 from surveys.models import QuestionKind, ResultsWhileOpen, Survey, SurveyRun
+from surveys.programs import SurveySummary
 from surveys.results import QuestionStats, RunResults
 from surveys.sentiment import label
-from surveys.service import Answered, Created, SurveySummary
 from surveys.snapshots import step
 
 

@@ -1,4 +1,5 @@
-"""Runs of a survey: opening one (invitations and their groups), reminders, and closing it.
+"""Runs of a survey: opening one (invitations and their groups), reminders, and closing it (at
+the end of its window, or now with the whole program: `/pulse close`).
 
 An anonymous run records who was asked, and the group their answers will carry (surveys/groups.py),
 never whether they answered: reminders go to everyone invited, worded for both.
@@ -15,9 +16,11 @@ from sqlmodel import Session, col, select
 from bot import delivery, schedules
 from bot.clock import Clock
 from bot.delivery import OutboundMessage
+from bot.errors import InvalidInput
 from bot.models import Delivery
 from directory.models import Department, DepartmentMember, Person
 from surveys import snapshots
+from surveys.access import require_may_see
 from surveys.common import CLOSE_KIND, REMIND_KIND, ChannelMembers, Invitation
 from surveys.creation import audience_ids, local_time_of
 from surveys.groups import answer_groups
@@ -29,7 +32,9 @@ from surveys.models import (
     SurveyState,
     SurveyUpload,
 )
+from surveys.programs import get_survey
 from surveys.release import Keys
+from surveys.render import results_text
 
 
 def _first_local_slot(after: datetime, tz: str, at: time, weekdays_only: bool) -> datetime:
@@ -100,42 +105,59 @@ def launch_run(
     if not audience or (survey.anonymous and len(audience) < survey.threshold):
         return NotLaunched(audience=len(audience))
     now = clock.now()
-    number = (
-        session.exec(
-            select(func.max(SurveyRun.number)).where(SurveyRun.survey_id == survey_id)
-        ).one()
-        or 0
-    ) + 1
-    zones: dict[str, str] = {}
-    if survey.local_time:
-        zones = dict(
-            session.exec(
-                select(Person.slack_id, Person.tz).where(col(Person.slack_id).in_(audience))
-            ).all()
-        )
-    at = local_time_of(survey.local_time) if survey.local_time else None
-    invitations = [
-        Invitation(
-            user_id=person,
-            not_before=_first_local_slot(now, zones.get(person, "UTC"), at, survey.weekdays_only)
-            if at is not None
-            else now,
-        )
-        for person in audience
-    ]
-    last_invite = max(i.not_before for i in invitations)
+    number = _next_number(session, survey_id)
+    invitations = _invitations(session, survey, audience, now)
     run = SurveyRun(
         survey_id=survey_id,
         number=number,
         opened_at=now,
-        closes_at=last_invite + timedelta(days=survey.window_days),
+        closes_at=max(i.not_before for i in invitations) + timedelta(days=survey.window_days),
         invited=len(invitations),
     )
     session.add(run)
     session.flush()
+    _record_invitations(session, run, survey, invitations)
+    _schedule_close_and_reminders(session, clock, survey, run, now)
+    return Launched(run=run, invitations=invitations)
+
+
+def _next_number(session: Session, survey_id: int) -> int:
+    """The number of a survey's next run (its first is 1)."""
+    latest = session.exec(
+        select(func.max(SurveyRun.number)).where(SurveyRun.survey_id == survey_id)
+    ).one()
+    return (latest or 0) + 1
+
+
+def _invitations(
+    session: Session, survey: Survey, audience: Sequence[str], now: datetime
+) -> list[Invitation]:
+    """Whom to invite and when: now, or at the survey's local time in each person's own zone."""
+    if not survey.local_time:
+        return [Invitation(user_id=person, not_before=now) for person in audience]
+    zones = dict(
+        session.exec(
+            select(Person.slack_id, Person.tz).where(col(Person.slack_id).in_(audience))
+        ).all()
+    )
+    at = local_time_of(survey.local_time)
+    return [
+        Invitation(
+            user_id=person,
+            not_before=_first_local_slot(now, zones.get(person, "UTC"), at, survey.weekdays_only),
+        )
+        for person in audience
+    ]
+
+
+def _record_invitations(
+    session: Session, run: SurveyRun, survey: Survey, invitations: Sequence[Invitation]
+) -> None:
+    """Who was asked, each with the group their answers will carry (never whether they answer)."""
     assert run.id is not None
-    departments = _primary_departments(session, audience)
-    groups = answer_groups({p: departments.get(p) for p in audience}, survey.threshold)
+    people = [i.user_id for i in invitations]
+    departments = _primary_departments(session, people)
+    groups = answer_groups({p: departments.get(p) for p in people}, survey.threshold)
     rows = [
         {
             "run_id": run.id,
@@ -147,6 +169,12 @@ def launch_run(
     ]
     for start in range(0, len(rows), 1000):
         session.execute(insert(SurveyInvitation), rows[start : start + 1000])
+
+
+def _schedule_close_and_reminders(
+    session: Session, clock: Clock, survey: Survey, run: SurveyRun, now: datetime
+) -> None:
+    """A new run's close, and its reminders counted from when it opened."""
     schedules.schedule_once(
         session=session,
         clock=clock,
@@ -164,7 +192,6 @@ def launch_run(
             at=now + day,
             owner_user_id=survey.author_id,
         )
-    return Launched(run=run, invitations=invitations)
 
 
 def reminder_offsets(survey: Survey, run: SurveyRun) -> list[timedelta]:
@@ -206,8 +233,6 @@ def close_run(*, session: Session, clock: Clock, run: SurveyRun, keys: Keys) -> 
     Returns:
         False when the run was closed already (nothing is sent twice).
     """
-    from surveys.render import results_text
-
     if run.state != "open":
         return False
     survey = session.get(Survey, run.survey_id)
@@ -247,6 +272,31 @@ def close_run(*, session: Session, clock: Clock, run: SurveyRun, keys: Keys) -> 
     )
     queue_upload(session=session, clock=clock, run=run, kind="charts", user_id=survey.author_id)
     return True
+
+
+def close_now(
+    *, session: Session, clock: Clock, keys: Keys, user_id: str, survey_id: int
+) -> tuple[Survey, SurveyRun | None]:
+    """Close a survey's open run now and stop its program (results go to the author).
+
+    Raises:
+        PermissionDenied: not the author, HR or comms.
+        InvalidInput: already closed.
+    """
+    survey = get_survey(session=session, survey_id=survey_id)
+    require_may_see(session=session, admins=keys.admins, user_id=user_id, survey=survey)
+    if survey.state == SurveyState.CLOSED.value:
+        raise InvalidInput(f"Survey {survey.id} is already closed.")
+    survey.state = SurveyState.CLOSED.value
+    session.add(survey)
+    if survey.schedule_id is not None:
+        schedules.cancel(session=session, clock=clock, schedule_id=survey.schedule_id)
+    run = session.exec(
+        select(SurveyRun).where(SurveyRun.survey_id == survey.id, SurveyRun.state == "open")
+    ).first()
+    if run is not None:
+        close_run(session=session, clock=clock, run=run, keys=keys)
+    return survey, run
 
 
 def _reshelve(session: Session, run_id: int) -> None:

@@ -48,21 +48,77 @@ def trend(
     run_ids = [r.id or 0 for r in runs]
     if not run_ids:
         return []
-    scores = _scores(session, survey, run_ids)
-    people = _respondents(session, run_ids, known or {})
-    sentiments = dict(
+    figures = _RunFigures(
+        scores=_scores(session, survey, run_ids),
+        people=_respondents(session, run_ids, known or {}),
+        sentiments=_sentiments(session, run_ids),
+        excluded=_excluded(session, run_ids, exclusion),
+        frozen=_final_figures(session, run_ids),
+    )
+    return [figures.point(run, survey) for run in runs]
+
+
+@dataclass(frozen=True)
+class _RunFigures:
+    """What the trend knows of each closed run, by run id."""
+
+    scores: Mapping[int, list[int]]
+    people: Mapping[int, int]
+    sentiments: Mapping[int, float | None]
+    excluded: Mapping[int, int]
+    frozen: Mapping[int, dict[str, float | None]]
+
+    def point(self, run: SurveyRun, survey: Survey) -> TrendPoint:
+        """A run's point: hidden below the threshold, else its figures (as frozen, if so)."""
+        run_id = run.id or 0
+        prom, detr, enps_n, fav, likert_n = self.scores.get(run_id, [0, 0, 0, 0, 0])
+        respondents = self.people.get(run_id, 0)
+        hidden = survey.anonymous and respondents - self.excluded.get(run_id, 0) < survey.threshold
+        senti = self.sentiments.get(run_id)
+        figures = {
+            "enps": 100.0 * (prom - detr) / enps_n if enps_n else None,
+            "favorability": 100.0 * fav / likert_n if likert_n else None,
+            "sentiment": float(senti) if senti is not None else None,
+        }
+        # A run closed on its last released figures keeps them here too.
+        if run_id in self.frozen:
+            figures = {k: self.frozen[run_id][k] for k in figures}
+        return TrendPoint(
+            number=run.number,
+            opened_at_iso=run.opened_at.date().isoformat(),
+            respondents=respondents,
+            invited=run.invited,
+            suppressed=hidden,
+            enps=None if hidden else figures["enps"],
+            favorability=None if hidden else figures["favorability"],
+            sentiment=None if hidden else figures["sentiment"],
+        )
+
+
+def _sentiments(session: Session, run_ids: list[int]) -> dict[int, float | None]:
+    """The average sentiment of each run's comments."""
+    return dict(
         session.exec(
             select(SurveyAnswer.run_id, func.avg(SurveyAnswer.sentiment))
             .where(col(SurveyAnswer.run_id).in_(run_ids), col(SurveyAnswer.text).is_not(None))
             .group_by(col(SurveyAnswer.run_id))
         ).all()
     )
+
+
+def _excluded(session: Session, run_ids: list[int], exclusion: Exclusion) -> dict[int, int]:
+    """How many people counted out of the threshold answered each run."""
     excluded: dict[int, int] = {}
     for (run_id, _), n in excluded_by_group(
         session=session, run_ids=run_ids, exclusion=exclusion
     ).items():
         excluded[run_id] = excluded.get(run_id, 0) + n
-    frozen = {
+    return excluded
+
+
+def _final_figures(session: Session, run_ids: list[int]) -> dict[int, dict[str, float | None]]:
+    """The figures runs were closed with, where their last answers were too few to add."""
+    return {
         s.run_id: json.loads(s.figures)
         for s in session.exec(
             select(SurveySnapshot).where(
@@ -71,33 +127,6 @@ def trend(
             )
         ).all()
     }
-    points: list[TrendPoint] = []
-    for run in runs:
-        run_id = run.id or 0
-        prom, detr, enps_n, fav, likert_n = scores.get(run_id, [0, 0, 0, 0, 0])
-        respondents = people.get(run_id, 0)
-        hidden = survey.anonymous and respondents - excluded.get(run_id, 0) < survey.threshold
-        senti = sentiments.get(run_id)
-        figures = {
-            "enps": 100.0 * (prom - detr) / enps_n if enps_n else None,
-            "favorability": 100.0 * fav / likert_n if likert_n else None,
-            "sentiment": float(senti) if senti is not None else None,
-        }
-        # A run closed on its last released figures keeps them here too.
-        figures = {k: frozen[run_id][k] for k in figures} if run_id in frozen else figures
-        points.append(
-            TrendPoint(
-                number=run.number,
-                opened_at_iso=run.opened_at.date().isoformat(),
-                respondents=respondents,
-                invited=run.invited,
-                suppressed=hidden,
-                enps=None if hidden else figures["enps"],
-                favorability=None if hidden else figures["favorability"],
-                sentiment=None if hidden else figures["sentiment"],
-            )
-        )
-    return points
 
 
 def _scores(session: Session, survey: Survey, run_ids: list[int]) -> dict[int, list[int]]:

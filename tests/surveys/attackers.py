@@ -29,14 +29,14 @@ from directory.models import Department, DepartmentMember, Person
 from sandbox.driver import Ack, Driver
 from sandbox.server import Sandbox
 from sandbox.workspace import Message
-from surveys import jobs, service
+from surveys import answers, common, creation, jobs, release
 from surveys.models import SurveyRun
 from tests.harness import START, Harness
 from tests.support import wait_until
 
 SECRET = b"attack-test-survey-key"
 AUTHOR = "UAUTHOR"
-KEYS = service.Keys(secret=SECRET, admins=(AUTHOR,))
+KEYS = release.Keys(secret=SECRET, admins=(AUTHOR,))
 SECRET_COMMENT = "Secret: I am interviewing elsewhere"
 
 
@@ -68,9 +68,9 @@ def company(
 def handlers(clock: FixedClock) -> dict[str, Any]:
     """The survey schedule handlers, as `surveys.listeners.register` wires them."""
     return {
-        service.LAUNCH_KIND: jobs.LaunchHandler(clock, None),
-        service.REMIND_KIND: jobs.RemindHandler(clock),
-        service.CLOSE_KIND: jobs.CloseHandler(clock, KEYS),
+        common.LAUNCH_KIND: jobs.LaunchHandler(clock, None),
+        common.REMIND_KIND: jobs.RemindHandler(clock),
+        common.CLOSE_KIND: jobs.CloseHandler(clock, KEYS),
     }
 
 
@@ -81,12 +81,12 @@ def open_survey(
     from surveys.questions import parse_questions
 
     with store.unit_of_work() as session:
-        service.create_survey(
+        creation.create_survey(
             session=session,
             clock=clock,
             admins=(AUTHOR,),
             author=AUTHOR,
-            draft=service.SurveyDraft(
+            draft=creation.SurveyDraft(
                 title="Pulse",
                 questions=parse_questions(questions),
                 threshold=threshold,
@@ -105,15 +105,17 @@ def open_survey(
 def answer(store: Store, clock: FixedClock, run: SurveyRun, who: str, *values: str) -> None:
     """Answer every question of the run, in order, as `who` (the answer modal's way)."""
     with store.unit_of_work() as session:
-        questions = service.questions_of(session=session, survey_id=run.survey_id)
-        service.answer(
+        questions = common.questions_of(session=session, survey_id=run.survey_id)
+        answers.answer(
             session=session,
             clock=clock,
             secret=SECRET,
-            run_id=run.id or 0,
-            user_id=who,
-            values={q.id or 0: v for q, v in zip(questions, values, strict=True)},
-            replace_all=True,
+            ballot=answers.Ballot(
+                run_id=run.id or 0,
+                user_id=who,
+                values={q.id or 0: v for q, v in zip(questions, values, strict=True)},
+                replace_all=True,
+            ),
         )
 
 

@@ -27,8 +27,9 @@ from bot.errors import FieldErrors, InvalidInput
 from bot.logs import configure_logging
 from bot.store import Store, make_engine, upgrade
 from directory.models import Person
-from surveys import service
+from surveys.answers import respondent_secret, respondent_token
 from surveys.models import SurveyRun
+from surveys.runs import Launched, launch_run
 from surveys.snapshots import results_for
 from tests.conftest import TEST_DATABASE_URL, _postgres_schema_url
 from tests.harness import START, Harness, harness_for
@@ -249,10 +250,10 @@ def test_the_trend_across_runs_counts_out_the_viewer_too(store: Store) -> None:
         answer(store, clock, first, who, "9")
     advance(store, clock, timedelta(days=5, minutes=1))
     with store.unit_of_work() as session:
-        launched = service.launch_run(
+        launched = launch_run(
             session=session, clock=clock, survey_id=first.survey_id, channel_members=None
         )
-        assert isinstance(launched, service.Launched)
+        assert isinstance(launched, Launched)
         second = launched.run
     for who in (AUTHOR, people[4], people[5]):  # the author and two others
         answer(store, clock, second, who, "0")
@@ -323,9 +324,9 @@ def test_no_log_line_carries_an_answer_a_comment_or_a_token_at_debug(
         harness.slash("alice", "/pulse", "results 2")
         harness.slash("alice", "/pulse", "close 2")
         harness.run_due()
-        secret = service.respondent_secret(harness.services.settings.slack_signing_secret)
+        secret = respondent_secret(harness.services.settings.slack_signing_secret)
         tokens = {
-            service.respondent_token(secret, run, who)
+            respondent_token(secret, run, who)
             for run in (1, 2)
             for who in ("U0BOB", "U0CAROL", "U0DAVE")
         }
@@ -360,7 +361,7 @@ def test_a_database_error_while_answering_tells_no_comment_and_no_token(store: S
         answer(store, clock, run, who, "9", comment)
     logged = "".join(traceback.format_exception(raised.value))  # what logger.exception writes
     assert "interviewing" not in logged
-    assert service.respondent_token(SECRET, run.id or 0, who) not in logged
+    assert respondent_token(SECRET, run.id or 0, who) not in logged
     assert who not in logged
 
 

@@ -12,7 +12,7 @@ from bot.clock import FixedClock
 from bot.errors import FieldErrors, InvalidInput, PermissionDenied
 from bot.store import Store
 from directory.models import Department, Person, RoleAssignment
-from surveys import service
+from surveys import answers, common, creation, runs
 from surveys.models import QuestionKind, SurveyAnswer, SurveyRun
 from surveys.questions import TEMPLATES, QuestionSpec, parse_questions
 from surveys.release import NOBODY, released
@@ -39,12 +39,12 @@ def _launch(
     strong: bool = False,
     anonymous: bool = True,
 ) -> SurveyRun:
-    created = service.create_survey(
+    created = creation.create_survey(
         session=session,
         clock=clock,
         admins=ADMINS,
         author="UADMIN",
-        draft=service.SurveyDraft(
+        draft=creation.SurveyDraft(
             title="Pulse",
             questions=questions,
             threshold=threshold,
@@ -53,23 +53,25 @@ def _launch(
         ),
         timezone="UTC",
     )
-    launched = service.launch_run(
+    launched = runs.launch_run(
         session=session, clock=clock, survey_id=created.survey.id or 0, channel_members=None
     )
-    assert isinstance(launched, service.Launched)
+    assert isinstance(launched, runs.Launched)
     return launched.run
 
 
 def _answer(session: Session, clock: FixedClock, run: SurveyRun, user: str, value: str) -> None:
-    question = service.questions_of(session=session, survey_id=run.survey_id)[0]
-    service.answer(
+    question = common.questions_of(session=session, survey_id=run.survey_id)[0]
+    answers.answer(
         session=session,
         clock=clock,
         secret=SECRET,
-        run_id=run.id or 0,
-        user_id=user,
-        values={question.id or 0: value},
-        replace_all=False,
+        ballot=answers.Ballot(
+            run_id=run.id or 0,
+            user_id=user,
+            values={question.id or 0: value},
+            replace_all=False,
+        ),
     )
 
 
@@ -132,15 +134,17 @@ def test_no_user_id_is_reachable_from_an_answer_row(store: Store) -> None:
         run = _launch(
             session, clock, [*ENPS, QuestionSpec(QuestionKind.COMMENT, "Why?", required=False)]
         )
-        questions = service.questions_of(session=session, survey_id=run.survey_id)
-        service.answer(
+        questions = common.questions_of(session=session, survey_id=run.survey_id)
+        answers.answer(
             session=session,
             clock=clock,
             secret=SECRET,
-            run_id=run.id or 0,
-            user_id=people[0],
-            values={questions[0].id or 0: "9", questions[1].id or 0: "Good place"},
-            replace_all=True,
+            ballot=answers.Ballot(
+                run_id=run.id or 0,
+                user_id=people[0],
+                values={questions[0].id or 0: "9", questions[1].id or 0: "Good place"},
+                replace_all=True,
+            ),
         )
         rows = session.exec(select(SurveyAnswer)).all()
     columns = {c["name"] for c in inspect(store.engine).get_columns("survey_answer")}
@@ -157,8 +161,8 @@ def test_no_user_id_is_reachable_from_an_answer_row(store: Store) -> None:
     # Nothing in the rows is a person's id, and the token cannot be recomputed without the key.
     for row in rows:
         assert not any(people[0] in str(v) for v in row.model_dump().values())
-        assert row.respondent != service.respondent_token(b"guessed", run.id or 0, people[0])
-        assert row.respondent == service.respondent_token(SECRET, run.id or 0, people[0])
+        assert row.respondent != answers.respondent_token(b"guessed", run.id or 0, people[0])
+        assert row.respondent == answers.respondent_token(SECRET, run.id or 0, people[0])
     foreign_keys = inspect(store.engine).get_foreign_keys("survey_answer")
     assert {fk["referred_table"] for fk in foreign_keys} == {"survey_run", "survey_question"}
 
@@ -170,16 +174,18 @@ def test_a_run_below_the_threshold_shows_nothing_not_even_comments(store: Store)
         run = _launch(
             session, clock, [*LIKERT, QuestionSpec(QuestionKind.COMMENT, "Why?", required=False)]
         )
-        questions = service.questions_of(session=session, survey_id=run.survey_id)
+        questions = common.questions_of(session=session, survey_id=run.survey_id)
         for person in people[:4]:
-            service.answer(
+            answers.answer(
                 session=session,
                 clock=clock,
                 secret=SECRET,
-                run_id=run.id or 0,
-                user_id=person,
-                values={questions[0].id or 0: "2", questions[1].id or 0: "Secret gripe"},
-                replace_all=True,
+                ballot=answers.Ballot(
+                    run_id=run.id or 0,
+                    user_id=person,
+                    values={questions[0].id or 0: "2", questions[1].id or 0: "Secret gripe"},
+                    replace_all=True,
+                ),
             )
         results = run_results(session=session, run=run)
     assert results.suppressed
@@ -242,12 +248,12 @@ def test_an_audience_that_resolves_to_nobody_is_refused_and_nothing_is_stored(st
         empty = Department(usergroup_id="SEMPTY", handle="empty", name="Empty", synced_at=NOW)
         session.add(empty)
     with pytest.raises(InvalidInput, match="resolves to nobody"), store.unit_of_work() as session:
-        service.create_survey(
+        creation.create_survey(
             session=session,
             clock=clock,
             admins=ADMINS,
             author="UADMIN",
-            draft=service.SurveyDraft(
+            draft=creation.SurveyDraft(
                 title="Pulse",
                 questions=ENPS,
                 audience_kind="departments",
@@ -268,7 +274,7 @@ def test_managers_survey_only_their_own_department(store: Store) -> None:
             RoleAssignment(person_id=manager, role="manager", assigned_by="UADMIN", assigned_at=NOW)
         )
         departments = {d.handle: d.id for d in session.exec(select(Department)).all()}
-    draft = service.SurveyDraft(
+    draft = creation.SurveyDraft(
         title="Team pulse",
         questions=ENPS,
         audience_kind="departments",
@@ -276,13 +282,13 @@ def test_managers_survey_only_their_own_department(store: Store) -> None:
         threshold=3,
     )
     with store.unit_of_work() as session:
-        created = service.create_survey(
+        created = creation.create_survey(
             session=session, clock=clock, admins=ADMINS, author=manager, draft=draft, timezone="UTC"
         )
         assert created.audience_size == 3
     # Anonymous, three people cannot be surveyed under a threshold of five.
     with pytest.raises(InvalidInput, match="at least as many people"), store.unit_of_work() as s:
-        service.create_survey(
+        creation.create_survey(
             session=s,
             clock=clock,
             admins=ADMINS,
@@ -292,12 +298,12 @@ def test_managers_survey_only_their_own_department(store: Store) -> None:
         )
     for kind, refs in (("everyone", []), ("departments", [str(departments["sales"])])):
         with pytest.raises(PermissionDenied), store.unit_of_work() as session:
-            service.create_survey(
+            creation.create_survey(
                 session=session,
                 clock=clock,
                 admins=ADMINS,
                 author=manager,
-                draft=service.SurveyDraft(
+                draft=creation.SurveyDraft(
                     title="x", questions=ENPS, audience_kind=kind, audience_refs=refs
                 ),
                 timezone="UTC",
@@ -311,20 +317,20 @@ def test_invitations_go_out_at_ten_in_each_persons_own_zone_on_weekdays(store: S
         session.add(Person(slack_id="UTOKYO", name="ken", tz="Asia/Tokyo", synced_at=NOW))
         session.add(Person(slack_id="UNY", name="wendy", tz="America/New_York", synced_at=NOW))
         session.flush()
-        created = service.create_survey(
+        created = creation.create_survey(
             session=session,
             clock=clock,
             admins=ADMINS,
             author="UADMIN",
-            draft=service.SurveyDraft(
+            draft=creation.SurveyDraft(
                 title="Pulse", questions=ENPS, local_time="10:00", threshold=3
             ),
             timezone="Europe/Berlin",
         )
-        launched = service.launch_run(
+        launched = runs.launch_run(
             session=session, clock=clock, survey_id=created.survey.id or 0, channel_members=None
         )
-    assert isinstance(launched, service.Launched)
+    assert isinstance(launched, runs.Launched)
     at = {i.user_id: i.not_before for i in launched.invitations}
     assert at["UNY"] == datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # Friday 10:00 in New York
     assert at["UTOKYO"] == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
@@ -373,11 +379,11 @@ def test_the_token_key_is_the_survey_key_when_set_and_never_shown() -> None:
     derived = Settings.from_env(base)
     dedicated = Settings.from_env({**base, "COMMONS_SURVEY_KEY": "k" * 40})
     assert derived.survey_key == ""
-    assert service.respondent_secret(derived.slack_signing_secret, derived.survey_key) == (
-        service.respondent_secret("a" * 32)
+    assert answers.respondent_secret(derived.slack_signing_secret, derived.survey_key) == (
+        answers.respondent_secret("a" * 32)
     )
-    assert service.respondent_secret(dedicated.slack_signing_secret, dedicated.survey_key) != (
-        service.respondent_secret("a" * 32)
+    assert answers.respondent_secret(dedicated.slack_signing_secret, dedicated.survey_key) != (
+        answers.respondent_secret("a" * 32)
     )
     assert "k" * 40 not in repr(dedicated)
     assert "k" * 40 in dedicated.secrets  # redacted from every log line
@@ -391,12 +397,12 @@ def test_results_while_open_default_to_the_close_with_strong_protection(store: S
         _people(session, {"eng": 5})
         modes = []
         for strong, chosen in ((False, None), (True, None), (False, "close"), (True, "steps")):
-            created = service.create_survey(
+            created = creation.create_survey(
                 session=session,
                 clock=clock,
                 admins=ADMINS,
                 author="UADMIN",
-                draft=service.SurveyDraft(
+                draft=creation.SurveyDraft(
                     title="Pulse",
                     questions=ENPS,
                     strong_protection=strong,
@@ -407,12 +413,12 @@ def test_results_while_open_default_to_the_close_with_strong_protection(store: S
             modes.append(created.survey.results_while_open)
     assert modes == ["steps", "close", "close", "steps"]
     with pytest.raises(FieldErrors) as refused, store.unit_of_work() as session:
-        service.create_survey(
+        creation.create_survey(
             session=session,
             clock=clock,
             admins=ADMINS,
             author="UADMIN",
-            draft=service.SurveyDraft(title="Pulse", questions=ENPS, results_while_open="live"),
+            draft=creation.SurveyDraft(title="Pulse", questions=ENPS, results_while_open="live"),
             timezone="UTC",
         )
     assert "results_while_open" in refused.value.errors
