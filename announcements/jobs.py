@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from announcements import service
+from announcements import acknowledgements, posting
 from announcements.blocks import Renderer
 from announcements.models import Announcement
 from bot.clock import Clock
@@ -40,7 +40,7 @@ class PostHandler:
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Enqueue the posts in the claiming transaction; tell the author when it is late."""
-        post = service.post_occurrence(
+        post = posting.post_occurrence(
             session=session,
             clock=self.clock,
             renderer=self.renderer,
@@ -77,7 +77,7 @@ class RemindHandler:
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Enqueue the reminders in the claiming transaction."""
-        service.remind(
+        acknowledgements.remind(
             session=session, clock=self.clock, renderer=self.renderer, post_id=int(schedule.ref_id)
         )
 
@@ -92,7 +92,7 @@ def refresh_counts(*, store: Store, client: WebClient, renderer: Renderer) -> in
     calls happen after the commit.
     """
     with store.unit_of_work(write=True) as session:
-        refreshes = service.claim_count_refreshes(session=session, renderer=renderer)
+        refreshes = acknowledgements.claim_count_refreshes(session=session, renderer=renderer)
     for refresh in refreshes:
         try:
             client.chat_update(

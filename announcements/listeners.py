@@ -16,7 +16,20 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from announcements import blocks, jobs, service
+from announcements import (
+    acknowledgements,
+    blocks,
+    cancellation,
+    common,
+    compose,
+    compose_blocks,
+    drafts,
+    jobs,
+    policy,
+    reports,
+    review,
+    template_library,
+)
 from bot.args import channel_ref, parse_id
 from bot.errors import DomainError
 from bot.gateway import SlackMembers
@@ -42,9 +55,9 @@ THANKS = ":white_check_mark: Thanks, your acknowledgement is recorded."
 ALREADY = "You have already acknowledged this one; nothing more to do."
 
 
-def policy_of(i: Interaction) -> service.Policy:
+def policy_of(i: Interaction) -> policy.Policy:
     """Who may do what, from the settings."""
-    return service.Policy(admins=i.services.settings.admins)
+    return policy.Policy(admins=i.services.settings.admins)
 
 
 # -- /announce and its form ---------------------------------------------------------------------
@@ -62,12 +75,12 @@ def on_edit(i: Interaction, args: list[str]) -> Outcome:
 
 def _compose_form(i: Interaction, announcement_id: int | None) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
-        ctx = service.compose_context(
+        ctx = compose.compose_context(
             session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
         )
     today = blocks.local_today(ctx.zone, i.services.clock.now())
     return OpenModal(
-        blocks.compose_view(ctx, metadata=_compose_seal(i, announcement_id), today=today)
+        compose_blocks.compose_view(ctx, metadata=_compose_seal(i, announcement_id), today=today)
     )
 
 
@@ -82,18 +95,18 @@ def _replaces(i: Interaction) -> int | None:
 
 def on_compose_submitted(i: Interaction) -> Outcome:
     """The compose form: checked and kept as a draft, then its preview."""
-    policy, replaces = policy_of(i), _replaces(i)
+    rules, replaces = policy_of(i), _replaces(i)
     with i.services.store.unit_of_work() as session:
-        draft = service.save_draft(
+        draft = drafts.save_draft(
             session=session,
             clock=i.services.clock,
-            policy=policy,
+            policy=rules,
             author_id=i.user_id,
-            draft=blocks.draft_from(i.submitted),
+            draft=compose_blocks.draft_from(i.submitted),
             replaces=replaces,
         )
-        shown = service.preview(
-            session=session, policy=policy, announcement_id=draft.id or 0, user_id=i.user_id
+        shown = compose.preview(
+            session=session, policy=rules, announcement_id=draft.id or 0, user_id=i.user_id
         )
     metadata = i.seal(blocks.PREVIEW_SEAL, {"announcement": shown.announcement_id})
     return UpdateModal(blocks.preview_view(shown, metadata=metadata))
@@ -101,29 +114,31 @@ def on_compose_submitted(i: Interaction) -> Outcome:
 
 def on_template_chosen(i: Interaction) -> Outcome:
     """A template chosen in the form: its title and text fill the form in."""
-    form, replaces = blocks.COMPOSE_FORM.read(i.values), _replaces(i)
+    form, replaces = compose_blocks.COMPOSE_FORM.read(i.values), _replaces(i)
     chosen = i.action.get("selected_option")
     reference = str(chosen.get("value") or "") if isinstance(chosen, dict) else ""
     reference = reference or form.text("template")
     with i.services.store.unit_of_work(write=False) as session:
-        ctx = service.compose_context(
+        ctx = compose.compose_context(
             session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=replaces
         )
-        title, text = service.template_text(
+        title, text = template_library.template_text(
             session=session, clock=i.services.clock, reference=reference, author_id=i.user_id
         )
-    draft = replace(blocks.draft_from(form), title=title, body=text, template=reference)
-    return UpdateModal(blocks.compose_view(ctx, draft, metadata=_compose_seal(i, replaces)))
+    draft = replace(compose_blocks.draft_from(form), title=title, body=text, template=reference)
+    return UpdateModal(compose_blocks.compose_view(ctx, draft, metadata=_compose_seal(i, replaces)))
 
 
 def on_back(i: Interaction) -> Outcome:
     """Edit, on the preview: the form again with the draft."""
     announcement_id = i.button_id(what="draft", usage="/announce")
     with i.services.store.unit_of_work(write=False) as session:
-        ctx = service.back_to_form(
+        ctx = compose.back_to_form(
             session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
         )
-    return UpdateModal(blocks.compose_view(ctx, metadata=_compose_seal(i, ctx.announcement_id)))
+    return UpdateModal(
+        compose_blocks.compose_view(ctx, metadata=_compose_seal(i, ctx.announcement_id))
+    )
 
 
 def on_preview_submitted(i: Interaction) -> Outcome:
@@ -131,7 +146,7 @@ def on_preview_submitted(i: Interaction) -> Outcome:
     try:
         announcement_id = i.sealed_id(blocks.PREVIEW_SEAL, "announcement")
         with i.services.store.unit_of_work() as session:
-            outcome = service.confirm(
+            outcome = review.confirm(
                 session=session,
                 clock=i.services.clock,
                 policy=policy_of(i),
@@ -153,7 +168,7 @@ def on_acknowledge(i: Interaction) -> Outcome:
     post_id = i.button_id(what="announcement", usage="/announce list")
     members = _members_for_post(i, post_id)
     with i.services.store.unit_of_work() as session:
-        first = service.acknowledge(
+        first = acknowledgements.acknowledge(
             session=session,
             clock=i.services.clock,
             members=members,
@@ -166,7 +181,7 @@ def on_acknowledge(i: Interaction) -> Outcome:
 def _members_for_post(i: Interaction, post_id: int) -> SlackMembers:
     members = SlackMembers(i.client)
     with i.services.store.unit_of_work(write=False) as session:
-        service.require_post_visible(
+        acknowledgements.require_post_visible(
             session=session, members=members, post_id=post_id, user_id=i.user_id
         )
     return members
@@ -176,7 +191,7 @@ def on_approve(i: Interaction) -> Outcome:
     """Approve, on a review request: scheduled; the request says who approved it."""
     announcement_id = i.button_id(what="announcement", usage="/announce list")
     with i.services.store.unit_of_work() as session:
-        text = service.approve(
+        text = review.approve(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -190,7 +205,7 @@ def on_request_changes(i: Interaction) -> Outcome:
     """Request changes, on a review request: the reviewer's note form."""
     announcement_id = i.button_id(what="announcement", usage="/announce list")
     with i.services.store.unit_of_work(write=False) as session:
-        service.pending_review(session, policy_of(i), i.user_id, announcement_id)
+        review.pending_review(session, policy_of(i), i.user_id, announcement_id)
     message = i.body.get("message")
     ts = message.get("ts") if isinstance(message, dict) else None
     where = {"announcement": announcement_id, "channel": i.channel_id or "", "ts": ts or ""}
@@ -201,7 +216,7 @@ def on_changes_submitted(i: Interaction) -> Outcome:
     """The reviewer's note: sent to the author; the review message says it was handled."""
     claim = i.unseal(blocks.CHANGES_SEAL)
     with i.services.store.unit_of_work() as session:
-        text = service.request_changes(
+        text = review.request_changes(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -230,10 +245,10 @@ def mark_reviewed(client: WebClient, claim: dict[str, Any], text: str) -> Outcom
 
 def on_list(i: Interaction, args: list[str]) -> Outcome:
     """`/announce list`."""
-    policy = policy_of(i)
+    rules = policy_of(i)
     with i.services.store.unit_of_work(write=False) as session:
-        items = service.listing(session=session, policy=policy, user_id=i.user_id)
-        comms = service.is_comms(session, policy, i.user_id)
+        items = reports.listing(session=session, policy=rules, user_id=i.user_id)
+        comms = policy.is_comms(session, rules, i.user_id)
     return Reply(render("announcements", "list.j2", items=items, show_author=comms))
 
 
@@ -241,7 +256,7 @@ def on_cancel(i: Interaction, args: list[str]) -> Outcome:
     """`/announce cancel <id>`."""
     announcement_id = parse_id(args[0], usage="/announce cancel <id>", what="announcement")
     with i.services.store.unit_of_work() as session:
-        text = service.cancel(
+        text = cancellation.cancel(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -255,7 +270,7 @@ def on_delete(i: Interaction, args: list[str]) -> Outcome:
     """`/announce delete <id>`: cancelled now; its posted messages deleted after the ack."""
     announcement_id = parse_id(args[0], usage="/announce delete <id>", what="announcement")
     with i.services.store.unit_of_work() as session:
-        posted = service.posted_messages(
+        posted = cancellation.posted_messages(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -263,7 +278,7 @@ def on_delete(i: Interaction, args: list[str]) -> Outcome:
             announcement_id=announcement_id,
         )
     if not posted:
-        return Reply(service.deletion_text(service.Deletion(announcement_id)))
+        return Reply(cancellation.deletion_text(cancellation.Deletion(announcement_id)))
     working = (
         f":wastebasket: Announcement #{announcement_id} is cancelled; deleting its messages..."
     )
@@ -283,8 +298,8 @@ def delete_posted(
             gone += 1
         else:
             failed.append((channel, result))
-    done = service.Deletion(announcement_id, deleted, gone, tuple(failed))
-    return Reply(service.deletion_text(done))
+    done = cancellation.Deletion(announcement_id, deleted, gone, tuple(failed))
+    return Reply(cancellation.deletion_text(done))
 
 
 def _delete_one(client: WebClient, channel: str, ts: str) -> str:
@@ -303,7 +318,7 @@ def on_stats(i: Interaction, args: list[str]) -> Outcome:
     """`/announce stats <id>`."""
     announcement_id = parse_id(args[0], usage="/announce stats <id>", what="announcement")
     with i.services.store.unit_of_work(write=False) as session:
-        figures = service.stats(
+        figures = reports.stats(
             session=session,
             policy=policy_of(i),
             members=SlackMembers(i.client),
@@ -316,7 +331,7 @@ def on_stats(i: Interaction, args: list[str]) -> Outcome:
 def on_config(i: Interaction, args: list[str]) -> Outcome:
     """`/announce config threshold <people>` and `/announce config approvals #channel|dm`."""
     with i.services.store.unit_of_work() as session:
-        said = service.set_config(
+        said = policy.set_config(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -376,7 +391,7 @@ def register(wire: Wiring) -> None:
     """Wire `/announce`, its modals and buttons, its schedules and the acknowledgement-count tick."""
     _schedules(wire)
     wire.table(ANNOUNCE)
-    wire.view(blocks.COMPOSE_FORM, on_compose_submitted)
+    wire.view(compose_blocks.COMPOSE_FORM, on_compose_submitted)
     wire.view(blocks.PREVIEW_CALLBACK, on_preview_submitted)
     wire.view(blocks.CHANGES_FORM, on_changes_submitted)
     wire.action(blocks.TEMPLATE_ACTION, on_template_chosen)
@@ -388,8 +403,8 @@ def register(wire: Wiring) -> None:
 
 def _schedules(wire: Wiring) -> None:
     services, client, renderer = wire.services, wire.client, blocks.Renderer()
-    services.schedule_handlers[service.POST_KIND] = jobs.PostHandler(services.clock, renderer)
-    services.schedule_handlers[service.REMIND_KIND] = jobs.RemindHandler(services.clock, renderer)
+    services.schedule_handlers[common.POST_KIND] = jobs.PostHandler(services.clock, renderer)
+    services.schedule_handlers[common.REMIND_KIND] = jobs.RemindHandler(services.clock, renderer)
     services.ticks.append(
         Tick(
             job_id="announcements.refresh_counts",

@@ -1,22 +1,27 @@
 """Small factories for service tests: rows written straight to the store, with defaults that make
-a valid company (people, departments, channels) and a valid help desk (desks and requests).
+a valid company (people, departments, channels, roles), a valid help desk (desks and requests),
+announcements (and their posts) and town halls (and their questions).
 
 Each takes the caller's session, writes and flushes one row (and what it cannot stand without),
 and returns it; keyword arguments override any column. They check nothing: a test of a rule
 builds its world here and asks the service.
 """
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from announcements.models import Announcement, AnnouncementPost
 from bot.clock import FixedClock
-from directory.models import Channel, Department, DepartmentMember, Person
+from directory.models import Channel, Department, DepartmentMember, Person, Role, RoleAssignment
 from helpdesk import parents
 from helpdesk.blocks import RENDERER
 from helpdesk.models import Desk, DeskSla, HelpRequest
+from townhalls.models import Question, TownHall
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # a Tuesday, before a 09:00 UTC desk opens
 
@@ -132,3 +137,96 @@ def request(session: Session, at: Desk, **fields: Any) -> HelpRequest:
     parents.post_parent(session=session, clock=clock, renderer=RENDERER, request=row, desk=at)
     session.flush()
     return row
+
+
+# -- roles and channel membership ------------------------------------------------------------
+
+
+def with_role(session: Session, slack_id: str, role: Role, **fields: Any) -> Person:
+    """A person (created as needed) with a role an admin gave them."""
+    found = person(session, slack_id, **fields)
+    session.merge(
+        RoleAssignment(person_id=slack_id, role=role.value, assigned_by="U0ALICE", assigned_at=NOW)
+    )
+    session.flush()
+    return found
+
+
+@dataclass(frozen=True)
+class Members:
+    """Slack's word on who is in which channel, as a test states it (channel id: user ids)."""
+
+    of: Mapping[str, Collection[str]] = field(default_factory=dict)
+
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        """True when the test says the person is in the channel."""
+        return user_id in self.of.get(channel_id, ())
+
+
+# -- announcements and town halls ------------------------------------------------------------
+
+
+def announcement(
+    session: Session, *, channels: Sequence[str] = ("C0GENERAL",), **fields: Any
+) -> Announcement:
+    """An announcement by U0GRACE to `channels` (each created as needed: a `C0<NAME>` channel is
+    named `<name>`, so C0GENERAL is #general), going out now, in the draft state."""
+    for channel_id in channels:
+        channel(session, channel_id)
+    values: dict[str, Any] = {
+        "author_id": "U0GRACE",
+        "title": "Office closed on Friday",
+        "body": "The office is closed on Friday for maintenance.",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    row = Announcement(channels=json.dumps(list(channels)), **{**values, **fields})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def post(session: Session, of: Announcement, **fields: Any) -> AnnouncementPost:
+    """An occurrence of the announcement that went out at NOW (to an audience of 10)."""
+    values: dict[str, Any] = {"occurrence_at": NOW, "posted_at": NOW, "audience_count": 10}
+    row = AnnouncementPost(announcement_id=of.id or 0, **{**values, **fields})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def townhall(session: Session, *, channels: Sequence[str] = ("C0ENG",), **fields: Any) -> TownHall:
+    """A town hall hosted by U0FRANK in `channels` (created as needed), starting two days after
+    NOW for an hour, with the default reminders."""
+    for channel_id in channels:
+        channel(session, channel_id)
+    values: dict[str, Any] = {
+        "host_id": "U0FRANK",
+        "title": "Q4 town hall",
+        "starts_at": NOW + timedelta(days=2),
+        "timezone": "UTC",
+        "created_at": NOW,
+    }
+    row = TownHall(channels=json.dumps(list(channels)), **{**values, **fields})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def question(session: Session, of: TownHall, **fields: Any) -> Question:
+    """A question for the town hall, asked by U0CAROL at NOW."""
+    values: dict[str, Any] = {
+        "author_id": "U0CAROL",
+        "text": "What is the roadmap?",
+        "created_at": NOW,
+    }
+    row = Question(townhall_id=of.id or 0, **{**values, **fields})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def as_utc(instant: datetime | None) -> datetime:
+    """An instant read back from the store, in UTC (SQLite gives it back without its zone)."""
+    assert instant is not None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

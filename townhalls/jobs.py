@@ -1,5 +1,5 @@
 """What the scheduler runs for town halls: the reminders in the channels and the host's ranked
-questions. The schedule kinds (service.REMIND_KIND, service.QUESTIONS_KIND) are the ones stored
+questions. The schedule kinds (reminders.REMIND_KIND, digest.QUESTIONS_KIND) are the ones stored
 schedules already carry."""
 
 from dataclasses import dataclass
@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.models import Schedule
-from townhalls import service
+from townhalls import digest, reminders
+from townhalls.views import TownHallRenderer
 
 
 @dataclass
@@ -17,11 +18,11 @@ class ReminderHandler:
     """Posts a town hall's reminder (kind townhall.remind, ref "<id>:<minutes>")."""
 
     clock: Clock
-    renderer: service.TownHallRenderer
+    renderer: TownHallRenderer
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Enqueue the reminder in the claiming transaction."""
-        service.send_reminder(
+        reminders.send_reminder(
             session=session, clock=self.clock, renderer=self.renderer, ref_id=schedule.ref_id
         )
 
@@ -34,11 +35,11 @@ class QuestionsHandler:
     """DMs the host the ranked questions before the start (kind townhall.questions)."""
 
     clock: Clock
-    renderer: service.TownHallRenderer
+    renderer: TownHallRenderer
 
     def run(self, session: Session, schedule: Schedule, occurrence: datetime, late: bool) -> None:
         """Enqueue the host's DM in the claiming transaction."""
-        service.send_questions(
+        digest.send_questions(
             session=session,
             clock=self.clock,
             renderer=self.renderer,

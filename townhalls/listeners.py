@@ -10,14 +10,13 @@ import re
 
 from slack_sdk.models.views import View
 
-from announcements.blocks import local_today
-from announcements.listeners import policy_of
+from announcements.policy import Policy
 from bot.args import parse_id
 from bot.gateway import SlackMembers
 from bot.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal, Wiring
 from bot.templating import render
 from bot.verbs import Bare, CommandTable, Verb
-from townhalls import blocks, jobs, service
+from townhalls import access, blocks, digest, jobs, questions, reminders, sessions, votes
 
 ASKED = ":speech_balloon: Your question is in. Others can upvote it."
 ASKED_ANONYMOUSLY = (
@@ -28,11 +27,16 @@ ASKED_ANONYMOUSLY = (
 _AFTER_ID = re.compile(r"\s*\S+\s+\S+\s?(.*)\Z", re.DOTALL)
 
 
+def policy_of(i: Interaction) -> Policy:
+    """Who may do what, from the settings."""
+    return Policy(admins=i.services.settings.admins)
+
+
 def _members_of(i: Interaction, townhall_id: int) -> SlackMembers:
     """Slack's word on the person's membership, asked before the write transaction."""
     members = SlackMembers(i.client)
     with i.services.store.unit_of_work(write=False) as session:
-        service.require_visible(
+        access.require_visible(
             session=session, members=members, townhall_id=townhall_id, user_id=i.user_id
         )
     return members
@@ -44,15 +48,15 @@ def _members_of(i: Interaction, townhall_id: int) -> SlackMembers:
 def on_new(i: Interaction) -> Outcome:
     """`/townhall`: the town-hall form, for those who may hold one."""
     with i.services.store.unit_of_work(write=False) as session:
-        service.require_host(session=session, policy=policy_of(i), user_id=i.user_id)
-        zone = service.default_zone(session=session, user_id=i.user_id)
-    return OpenModal(blocks.townhall_view(zone, local_today(zone, i.services.clock.now())))
+        access.require_host(session=session, policy=policy_of(i), user_id=i.user_id)
+        zone = access.default_zone(session=session, user_id=i.user_id)
+    return OpenModal(blocks.townhall_view(zone, blocks.local_today(zone, i.services.clock.now())))
 
 
 def on_townhall_submitted(i: Interaction) -> Outcome:
     """The town-hall form: the notice goes out, reminders and the host's questions are set."""
     with i.services.store.unit_of_work() as session:
-        townhall = service.create(
+        townhall = sessions.create(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -71,13 +75,13 @@ def on_townhall_submitted(i: Interaction) -> Outcome:
 def on_list(i: Interaction, args: list[str]) -> Outcome:
     """`/townhall list`: those coming up that the person may see."""
     with i.services.store.unit_of_work(write=False) as session:
-        rows = service.upcoming(
+        rows = sessions.upcoming(
             session=session,
             clock=i.services.clock,
             members=SlackMembers(i.client),
             user_id=i.user_id,
         )
-        zone = service.default_zone(session=session, user_id=i.user_id)
+        zone = access.default_zone(session=session, user_id=i.user_id)
     return Reply(render("townhalls", "list.j2", rows=rows, zone=zone))
 
 
@@ -86,7 +90,7 @@ def on_followup(i: Interaction, args: list[str]) -> Outcome:
     townhall_id = parse_id(args[0], usage="/townhall followup <id> <text>", what="town hall")
     match = _AFTER_ID.match(i.text)
     with i.services.store.unit_of_work() as session:
-        count = service.followup(
+        count = sessions.followup(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -102,7 +106,7 @@ def on_cancel(i: Interaction, args: list[str]) -> Outcome:
     """`/townhall cancel <id>`."""
     townhall_id = parse_id(args[0], usage="/townhall cancel <id>", what="town hall")
     with i.services.store.unit_of_work() as session:
-        text = service.cancel(
+        text = sessions.cancel(
             session=session,
             clock=i.services.clock,
             policy=policy_of(i),
@@ -119,7 +123,7 @@ def on_ask(i: Interaction) -> Outcome:
     """Ask a question, on a notice: the question form."""
     townhall_id = i.button_id(what="town hall", usage="/townhall list")
     with i.services.store.unit_of_work(write=False) as session:
-        shown = service.require_visible(
+        shown = access.require_visible(
             session=session,
             members=SlackMembers(i.client),
             townhall_id=townhall_id,
@@ -134,14 +138,14 @@ def on_ask_submitted(i: Interaction) -> Outcome:
     townhall_id = i.sealed_id(blocks.ASK_SEAL, "townhall")
     members, anonymous = _members_of(i, townhall_id), i.submitted.flag("anonymous")
     with i.services.store.unit_of_work() as session:
-        service.ask(
+        questions.ask(
             session=session,
             clock=i.services.clock,
             members=members,
-            townhall_id=townhall_id,
             user_id=i.user_id,
-            text=i.submitted.text("question"),
-            anonymous=anonymous,
+            question=questions.NewQuestion(
+                townhall_id=townhall_id, text=i.submitted.text("question"), anonymous=anonymous
+            ),
         )
     return Reply(ASKED_ANONYMOUSLY if anonymous else ASKED, title="Question sent")
 
@@ -157,11 +161,11 @@ def on_upvote(i: Interaction) -> Outcome:
     question_id = i.button_id(what="question", usage="/townhall list")
     members = SlackMembers(i.client)
     with i.services.store.unit_of_work(write=False) as session:
-        service.require_question_visible(
+        questions.require_question_visible(
             session=session, members=members, question_id=question_id, user_id=i.user_id
         )
     with i.services.store.unit_of_work() as session:
-        voted = service.upvote(
+        voted = votes.upvote(
             session=session, members=members, question_id=question_id, user_id=i.user_id
         )
     return UpdateModal(_questions_view(i, voted.townhall_id, members))
@@ -169,10 +173,10 @@ def on_upvote(i: Interaction) -> Outcome:
 
 def _questions_view(i: Interaction, townhall_id: int, members: SlackMembers) -> View:
     with i.services.store.unit_of_work(write=False) as session:
-        shown, ranked = service.questions(
+        shown, asked = questions.questions(
             session=session, members=members, townhall_id=townhall_id, user_id=i.user_id
         )
-    return blocks.questions_view(shown, ranked, i.user_id)
+    return blocks.questions_view(shown, asked, i.user_id)
 
 
 TOWNHALL = CommandTable(
@@ -210,8 +214,10 @@ TOWNHALL = CommandTable(
 def register(wire: Wiring) -> None:
     """Wire `/townhall`, its modals and buttons, and its schedule handlers."""
     services, renderer = wire.services, blocks.Renderer()
-    services.schedule_handlers[service.REMIND_KIND] = jobs.ReminderHandler(services.clock, renderer)
-    services.schedule_handlers[service.QUESTIONS_KIND] = jobs.QuestionsHandler(
+    services.schedule_handlers[reminders.REMIND_KIND] = jobs.ReminderHandler(
+        services.clock, renderer
+    )
+    services.schedule_handlers[digest.QUESTIONS_KIND] = jobs.QuestionsHandler(
         services.clock, renderer
     )
     wire.table(TOWNHALL)
