@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite file, and PostgreSQL (TEST_DATABASE_URL) in a schema of its own."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,20 +57,43 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from _postgres_schema_url()
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    """A migrated store on each database."""
-    engine = make_engine(database_url)
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test run: tests that need a current schema copy it."""
+    path = tmp_path_factory.mktemp("migrated") / "commons.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+def fresh_copy(migrated: Path, database_url: str) -> None:
+    """Put a copy of the migrated file where a SQLite URL points (nothing there yet)."""
+    target = Path(database_url.removeprefix("sqlite:///"))
+    if not target.exists():
+        shutil.copyfile(migrated, target)
+
+
+@pytest.fixture
+def store(database_url: str, migrated_sqlite: Path) -> Iterator[Store]:
+    """A migrated store on each database (SQLite: a copy of the file migrated once)."""
+    if database_url.startswith("sqlite:///"):
+        fresh_copy(migrated_sqlite, database_url)
+    engine = make_engine(database_url)
+    if not database_url.startswith("sqlite:///"):
+        upgrade(engine)
     yield Store(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator["Harness"]:
+def harness(tmp_path: Path, migrated_sqlite: Path) -> Iterator["Harness"]:
     """Commons end to end against the sandbox on SQLite, with a FixedClock (see tests/harness.py)."""
     from tests.harness import harness_for
 
+    fresh_copy(migrated_sqlite, f"sqlite:///{tmp_path / 'commons.db'}")
     with harness_for(tmp_path) as built:
         yield built
 
