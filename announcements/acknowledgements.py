@@ -12,10 +12,10 @@ from announcements.policy import audience_ids, may_see_announcement
 from announcements.posting import posted_deliveries, schedule_reminder, send
 from announcements.views import Renderer, post_view
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import NotFound
-from bot.mrkdwn import escape
+from bot.outbox.delivery import OutboundMessage
 from bot.store import insert_ignore
+from bot.text.mrkdwn import escape
 from directory.visibility import ChannelMembers
 
 

@@ -32,8 +32,8 @@ from slack_sdk.models.views import View
 
 from announcements.compose import Preview
 from announcements.views import PostView, Review
-from bot.forms import Form, FormField
-from bot.mrkdwn import escape
+from bot.slack.forms import Form, FormField
+from bot.text.mrkdwn import escape
 
 COMPOSE_CALLBACK = "announcements.compose"
 PREVIEW_CALLBACK = "announcements.preview"
@@ -46,7 +46,7 @@ TEMPLATE_ACTION = "announcements.template"
 BACK_ACTION = "announcements.back"
 VALUE = "value"
 
-# What each modal's sealed private_metadata is for (bot.claims purposes).
+# What each modal's sealed private_metadata is for (bot.slack.claims purposes).
 COMPOSE_SEAL = "announcements.compose"
 PREVIEW_SEAL = "announcements.preview"
 CHANGES_SEAL = "announcements.changes"

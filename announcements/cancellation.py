@@ -9,11 +9,12 @@ from announcements.common import REMIND_KIND, campaign_of
 from announcements.models import Announcement, AnnouncementPost, State
 from announcements.policy import Policy, check_owner, editable
 from announcements.posting import posted_deliveries
-from bot import delivery, schedules
 from bot.clock import Clock
 from bot.errors import NotFound
 from bot.models import Campaign, Schedule
-from bot.mrkdwn import counted, escape
+from bot.outbox import delivery
+from bot.scheduling import schedules
+from bot.text.mrkdwn import counted, escape
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from announcements.policy import (
 )
 from announcements.timing import timing_of, when_text
 from announcements.views import PostView, post_view
-from bot.mrkdwn import Mrkdwn
-from bot.templating import render
+from bot.text.mrkdwn import Mrkdwn
+from bot.text.templating import render
 from directory.models import Department, Role
 
 

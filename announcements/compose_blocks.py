@@ -41,7 +41,7 @@ from announcements.blocks import (
 from announcements.common import REMIND_CHOICES, REPEATS
 from announcements.compose import ComposeContext
 from announcements.drafts import Draft
-from bot.forms import Form, FormField, FormValues
+from bot.slack.forms import Form, FormField, FormValues
 
 _DAYS = {
     "mon": "Monday",

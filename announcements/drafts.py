@@ -27,10 +27,10 @@ from announcements.policy import (
     zone_of,
 )
 from announcements.template_library import TEMPLATE_NAME, template_text
-from bot import schedules
 from bot.clock import Clock
 from bot.errors import FieldErrors, NotFound
-from bot.mrkdwn import user_text
+from bot.scheduling import schedules
+from bot.text.mrkdwn import user_text
 from directory import service as directory
 from directory.models import Department
 

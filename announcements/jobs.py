@@ -13,9 +13,9 @@ from announcements.blocks import Renderer
 from announcements.models import Announcement
 from bot.clock import Clock
 from bot.models import Schedule
-from bot.mrkdwn import escape
-from bot.notices import late_text, skipped_text, tell_owner
+from bot.scheduling.notices import late_text, skipped_text, tell_owner
 from bot.store import Store
+from bot.text.mrkdwn import escape
 
 logger = logging.getLogger(__name__)
 

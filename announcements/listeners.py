@@ -1,7 +1,7 @@
 """`/announce`: its verbs, the compose, preview and review modals, and the Acknowledge, Approve and
 Request changes buttons, as handlers of the interaction layer.
 
-Each handler parses (ids through bot.args, metadata through `i.unseal`), calls the service and
+Each handler parses (ids through bot.slack.args, metadata through `i.unseal`), calls the service and
 says what the person sees; `register` only wires. Slack is read here (channel membership, through
 `SlackMembers`) and written by outcomes, except the deletes of `/announce delete` and the update
 of a handled review message: those run after the acknowledgement (issue 14 moves them into the
@@ -30,10 +30,11 @@ from announcements import (
     review,
     template_library,
 )
-from bot.args import channel_ref, parse_id
 from bot.errors import DomainError
-from bot.gateway import SlackMembers
-from bot.interaction import (
+from bot.services import Tick
+from bot.slack.args import channel_ref, parse_id
+from bot.slack.gateway import SlackMembers
+from bot.slack.interaction import (
     Interaction,
     Later,
     Nothing,
@@ -43,9 +44,8 @@ from bot.interaction import (
     UpdateModal,
     Wiring,
 )
-from bot.services import Tick
-from bot.templating import render
-from bot.verbs import Bare, CommandTable, Verb
+from bot.slack.verbs import Bare, CommandTable, Verb
+from bot.text.templating import render
 
 logger = logging.getLogger("commons.announcements")
 

@@ -19,11 +19,12 @@ from announcements.models import Announcement, AnnouncementPost, State
 from announcements.policy import audience_ids
 from announcements.timing import add_working_days, when_text
 from announcements.views import Renderer, post_view
-from bot import delivery, schedules
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.models import Delivery
-from bot.mrkdwn import escape
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
+from bot.scheduling import schedules
+from bot.text.mrkdwn import escape
 
 
 def send(

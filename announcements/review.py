@@ -22,9 +22,9 @@ from announcements.template_library import save_template
 from announcements.timing import when_text
 from announcements.views import Renderer, Review, post_view
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
-from bot.mrkdwn import escape, user_text
+from bot.outbox.delivery import OutboundMessage
+from bot.text.mrkdwn import escape, user_text
 from directory import service as directory
 
 

@@ -11,8 +11,8 @@ from announcements.models import Announcement, SavedTemplate
 from announcements.policy import zone_of
 from bot.clock import Clock
 from bot.errors import NotFound
-from bot.mrkdwn import Mrkdwn
-from bot.templating import render
+from bot.text.mrkdwn import Mrkdwn
+from bot.text.templating import render
 from directory.models import Person
 
 SHIPPED_TEMPLATES = {"office_closure": "Office closure", "policy_update": "Policy update"}

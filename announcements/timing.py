@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from announcements.common import number
 from announcements.models import Announcement
-from bot import schedules
 from bot.errors import InvalidInput
+from bot.scheduling import schedules
 
 # The field an error of each kind of repetition is about (the schedule's own checks included).
 _RULE_FIELD = {"weekly": "days", "monthly_day": "month_day", "monthly_nth": "weekday"}

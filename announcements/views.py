@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from announcements.models import Announcement, AnnouncementPost
 from announcements.policy import audience_ids
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.text.mrkdwn import Mrkdwn, user_text
 
 
 @dataclass(frozen=True)

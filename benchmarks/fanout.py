@@ -38,11 +38,11 @@ from benchmarks.harness import (
     scratch_database,
     survey_dms,
 )
-from bot import delivery
 from bot.background import owner_id
 from bot.clock import SystemClock
-from bot.pacing import PostLimits
-from bot.sender import Claimed, Sender, SenderConfig
+from bot.outbox import delivery
+from bot.outbox.pacing import PostLimits
+from bot.outbox.sender import Claimed, Sender, SenderConfig
 from bot.store import Store, make_engine, upgrade
 from tests.support import free_port, wait_for_http
 

@@ -26,7 +26,7 @@ from typing import IO, Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.delivery import OutboundMessage
+from bot.outbox.delivery import OutboundMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024

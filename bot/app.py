@@ -17,11 +17,11 @@ import directory.listeners
 import helpdesk.listeners
 import surveys.listeners
 import townhalls.listeners
-from bot import inbound, screen
 from bot.errors import DomainError
-from bot.interaction import Failure, Wiring, describe, failure_text
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack import inbound, screen
+from bot.slack.interaction import Failure, Wiring, describe, failure_text
 
 logger = logging.getLogger("commons")
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
-from bot import inbound
-from bot.gateway import ReadStopped
-from bot.sender import Sender, SenderConfig
+from bot.outbox.sender import Sender, SenderConfig
+from bot.scheduling.ticker import Ticker
 from bot.services import Services
-from bot.ticker import Ticker
+from bot.slack import inbound
+from bot.slack.gateway import ReadStopped
 from directory.jobs import sync_directory
 from directory.slack_reader import SlackDirectory
 

@@ -15,7 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import screen
+from bot.slack import screen
 from bot.store import Store
 
 logger = logging.getLogger("commons.http")

@@ -1,12 +1,13 @@
 """The shell's listeners: /commons (the overview of every command, and the verbs features add)
 and the App Home welcome."""
 
-from bot import blocks, service
-from bot.args import words
+from bot import service
 from bot.catalogue import COMMANDS
-from bot.interaction import Interaction, Outcome, Reply, Wiring
 from bot.services import Services
-from bot.verbs import CommandTable
+from bot.slack import blocks
+from bot.slack.args import words
+from bot.slack.interaction import Interaction, Outcome, Reply, Wiring
+from bot.slack.verbs import CommandTable
 
 COMMONS_COMMAND = "/commons"
 APP_HOME_OPENED = "app_home_opened"

@@ -3,12 +3,12 @@
 import argparse
 from datetime import timedelta
 
-from bot import delivery
 from bot.clock import Clock, SystemClock
-from bot.delivery import CampaignProgress
 from bot.errors import DomainError
-from bot.mrkdwn import counted
+from bot.outbox import delivery
+from bot.outbox.delivery import CampaignProgress
 from bot.store import Store, make_engine
+from bot.text.mrkdwn import counted
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

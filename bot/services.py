@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
-from bot.mrkdwn import plain_text
-from bot.pacing import PostLimits
-from bot.schedules import ScheduleHandler
+from bot.outbox.pacing import PostLimits
+from bot.scheduling.schedules import ScheduleHandler
 from bot.settings import Settings
 from bot.store import Store
+from bot.text.mrkdwn import plain_text
 
 if TYPE_CHECKING:
-    from bot.verbs import CommandTable, Verb
+    from bot.slack.verbs import CommandTable, Verb
 
 
 @dataclass(frozen=True)

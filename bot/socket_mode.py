@@ -15,8 +15,8 @@ from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot import receipts, screen
 from bot.services import Services
+from bot.slack import receipts, screen
 
 logger = logging.getLogger("commons.socket")
 

@@ -1,8 +1,8 @@
 """Slash commands of digests; not built yet, so they say they are coming soon."""
 
-from bot.blocks import coming_soon_text
 from bot.catalogue import command_help
-from bot.interaction import Interaction, Outcome, Reply, Wiring
+from bot.slack.blocks import coming_soon_text
+from bot.slack.interaction import Interaction, Outcome, Reply, Wiring
 
 DIGEST_COMMAND = "/digest"
 

@@ -15,7 +15,7 @@ JOB_ID = "commons.directory"
 
 
 class DirectorySource(Protocol):
-    """Where the directory comes from (Slack, through bot.gateway.SlackDirectory)."""
+    """Where the directory comes from (Slack, through bot.slack.gateway.SlackDirectory)."""
 
     def people(self) -> Iterable[PersonRecord]: ...
 

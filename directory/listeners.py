@@ -6,10 +6,10 @@ import threading
 
 from sqlmodel import Session
 
-from bot.args import channel_ref, user_ref, usergroup_ref
-from bot.interaction import Interaction, Later, Nothing, Outcome, Reply, Wiring
 from bot.services import Services
-from bot.verbs import Verb
+from bot.slack.args import channel_ref, user_ref, usergroup_ref
+from bot.slack.interaction import Interaction, Later, Nothing, Outcome, Reply, Wiring
+from bot.slack.verbs import Verb
 from directory import models, service
 from directory.jobs import DirectorySource, sync_directory
 from directory.slack_reader import SlackDirectory

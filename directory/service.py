@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from bot.args import shown
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.slack.args import shown
 from directory.models import Channel, Department, DepartmentMember, Person, Role, RoleAssignment
 
 

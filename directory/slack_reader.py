@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from slack_sdk import WebClient
 
-from bot.gateway import paged
+from bot.slack.gateway import paged
 from directory.service import ChannelRecord, GroupRecord, PersonRecord
 
 

@@ -2,7 +2,7 @@
 went only to private channels (or to channels the directory does not know) is for their members.
 
 Membership comes from Slack through a `ChannelMembers` the caller passes (Commons stores none):
-`bot.gateway.SlackMembers` in the app, a plain set in tests.
+`bot.slack.gateway.SlackMembers` in the app, a plain set in tests.
 """
 
 from collections.abc import Sequence

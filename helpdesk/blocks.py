@@ -23,8 +23,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import Form, FormField, FormValues
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.slack.forms import Form, FormField, FormValues
+from bot.text.mrkdwn import Mrkdwn, user_text
 from helpdesk.desks import DeskInfo
 from helpdesk.intake import RequestForm
 from helpdesk.models import Priority, Status

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from bot.args import channel_ref, parse_count, parse_date, shown, user_ref, usergroup_ref
 from bot.errors import InvalidInput
-from bot.interaction import Interaction, OpenModal, Outcome, Reply
-from bot.mrkdwn import counted, escape
-from bot.templating import render
-from bot.verbs import CommandTable, Verb
+from bot.slack.args import channel_ref, parse_count, parse_date, shown, user_ref, usergroup_ref
+from bot.slack.interaction import Interaction, OpenModal, Outcome, Reply
+from bot.slack.verbs import CommandTable, Verb
+from bot.text.mrkdwn import counted, escape
+from bot.text.templating import render
 from helpdesk import blocks, desk_settings, desks, setup
 from helpdesk.hours import describe_minutes
 from helpdesk.models import Desk

@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlmodel import Session, SQLModel, select
 
-from bot.args import shown
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
+from bot.slack.args import shown
 from directory import service as directory
 from helpdesk import hours as bh
 from helpdesk.desks import KEY, RESERVED, admin_desk, business_hours, parse_priority

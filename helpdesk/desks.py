@@ -8,8 +8,8 @@ from datetime import time
 
 from sqlmodel import Session, col, select
 
-from bot.args import shown
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.slack.args import shown
 from directory import service as directory
 from directory.models import Department, DepartmentMember
 from helpdesk import hours as bh

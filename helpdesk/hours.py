@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.args import shown
 from bot.errors import InvalidInput
+from bot.slack.args import shown
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_DAYS = 3 * 366  # a schedule with no working day at all must not loop forever

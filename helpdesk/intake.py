@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot.args import shown
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import InvalidInput
-from bot.mrkdwn import escape
-from bot.templating import render
+from bot.outbox.delivery import OutboundMessage
+from bot.slack.args import shown
+from bot.text.mrkdwn import escape
+from bot.text.templating import render
 from helpdesk.desks import desk_for_reaction, desk_info, find_desk, is_agent, parse_priority
 from helpdesk.models import Desk, HelpRequest
 from helpdesk.notices import send

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.args import parse_count, parse_id
-from bot.claims import STALE
 from bot.errors import InvalidInput
-from bot.forms import Form
-from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
-from bot.mrkdwn import escape
-from bot.templating import render
-from bot.verbs import Bare, CommandTable, Fallback, Verb
+from bot.slack.args import parse_count, parse_id
+from bot.slack.claims import STALE
+from bot.slack.forms import Form
+from bot.slack.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
+from bot.slack.verbs import Bare, CommandTable, Fallback, Verb
+from bot.text.mrkdwn import escape
+from bot.text.templating import render
 from helpdesk import blocks, desks, gateway, intake, jobs, metrics, ratings, requests
 from helpdesk.desk_listeners import DESK, DESK_VERB, on_desk_submitted
 from helpdesk.hours import describe_minutes

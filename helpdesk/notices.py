@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.delivery import OutboundMessage, enqueue
-from bot.mrkdwn import Mrkdwn
-from bot.templating import render
+from bot.outbox.delivery import OutboundMessage, enqueue
+from bot.text.mrkdwn import Mrkdwn
+from bot.text.templating import render
 from helpdesk.models import Desk, HelpRequest
 from helpdesk.views import PACKAGE, RequestView, view_of
 

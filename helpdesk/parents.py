@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
-from bot.templating import render
+from bot.outbox.delivery import OutboundMessage
+from bot.text.templating import render
 from helpdesk.models import Desk, HelpRequest
 from helpdesk.notices import send
 from helpdesk.views import PACKAGE, Renderer, RequestView, view_of

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.mrkdwn import counted
-from bot.templating import render
+from bot.outbox.delivery import OutboundMessage
+from bot.text.mrkdwn import counted
+from bot.text.templating import render
 from helpdesk.desks import is_agent, require_agent
 from helpdesk.models import ACTIVE_STATUSES, Desk, HelpRequest, Rating, Status
 from helpdesk.notices import Note, record_change

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 from sqlmodel import Session, select
 
-from bot.args import shown
 from bot.clock import Clock
 from bot.errors import DomainError, FieldErrors, InvalidInput
+from bot.slack.args import shown
 from directory import service as directory
 from directory.models import Channel, Department
 from helpdesk import hours as bh

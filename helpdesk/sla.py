@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import InvalidInput
+from bot.outbox.delivery import OutboundMessage
 from bot.store import insert_ignore
-from bot.templating import render
+from bot.text.templating import render
 from helpdesk import hours as bh
 from helpdesk.desks import business_hours, sla_targets
 from helpdesk.models import ACTIVE_STATUSES, Desk, HelpRequest, SlaAlert, Status

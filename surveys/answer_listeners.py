@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.args import parse_id
 from bot.errors import InvalidInput
-from bot.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal
+from bot.slack.args import parse_id
+from bot.slack.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal
 from surveys import blocks, render
 from surveys.answers import Answered, Ballot, answer, open_run_for
 from surveys.common import answer_field

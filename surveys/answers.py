@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.errors import FieldErrors, InvalidInput, NotFound
-from bot.mrkdwn import escape
 from bot.store import upsert
+from bot.text.mrkdwn import escape
 from surveys.common import MAX_ROW_NUMBER, answer_field, questions_of
 from surveys.models import (
     QuestionKind,

@@ -27,8 +27,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import Form, FormField
-from bot.mrkdwn import escape
+from bot.slack.forms import Form, FormField
+from bot.text.mrkdwn import escape
 from surveys.common import question_of_field
 from surveys.models import QuestionKind, SurveyQuestion
 from surveys.questions import LIKERT_LABELS, SYNTAX_HELP, TEMPLATES

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import schedules
-from bot.args import parse_time, shown
 from bot.clock import Clock
 from bot.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from bot.models import Schedule
-from bot.mrkdwn import counted
+from bot.scheduling import schedules
+from bot.slack.args import parse_time, shown
+from bot.text.mrkdwn import counted
 from directory import service as directory
 from directory.models import Channel, Role
 from surveys.access import is_hr

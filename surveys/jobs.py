@@ -15,15 +15,15 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot import delivery
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.models import Schedule
-from bot.mrkdwn import escape
-from bot.notices import skipped_text, tell_owner
-from bot.sender import NETWORK_ERRORS, error_code
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
+from bot.outbox.sender import NETWORK_ERRORS, error_code
+from bot.scheduling.notices import skipped_text, tell_owner
 from bot.store import Store
-from bot.templating import render
+from bot.text.mrkdwn import escape
+from bot.text.templating import render
 from surveys import blocks, charts
 from surveys.common import ChannelMembers, Invitation, questions_of
 from surveys.export import export_csv, names_of

@@ -7,14 +7,14 @@ from dataclasses import replace
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.args import parse_id, parse_optional_id, parse_time
 from bot.errors import DomainError, FieldErrors, InvalidInput
-from bot.forms import FormValues
-from bot.gateway import paged
-from bot.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
-from bot.sender import NETWORK_ERRORS, error_code
+from bot.outbox.sender import NETWORK_ERRORS, error_code
 from bot.services import Tick
-from bot.verbs import Bare, CommandTable, Verb
+from bot.slack.args import parse_id, parse_optional_id, parse_time
+from bot.slack.forms import FormValues
+from bot.slack.gateway import paged
+from bot.slack.interaction import Interaction, Later, Nothing, OpenModal, Outcome, Reply, Wiring
+from bot.slack.verbs import Bare, CommandTable, Verb
 from directory import service as directory
 from surveys import answer_listeners, blocks, jobs, render
 from surveys.access import modal_choices

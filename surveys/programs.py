@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import schedules
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
+from bot.scheduling import schedules
 from surveys.access import is_hr, require_may_see
 from surveys.common import MAX_ROW_NUMBER
 from surveys.models import Survey, SurveyAnswer, SurveyRun, SurveyState
@@ -30,7 +30,7 @@ class SurveySummary:
 
 
 def get_survey(*, session: Session, survey_id: int) -> Survey:
-    """A survey by id (parsed from what the person typed with `bot.args.parse_id`).
+    """A survey by id (parsed from what the person typed with `bot.slack.args.parse_id`).
 
     Raises:
         NotFound: no such survey.

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from bot.mrkdwn import Mrkdwn, counted, escape
-from bot.templating import render
+from bot.text.mrkdwn import Mrkdwn, counted, escape
+from bot.text.templating import render
 from surveys.answers import Answered
 from surveys.creation import Created
 from surveys.export import answer_label

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, text, update
 from sqlmodel import Session, col, select
 
-from bot import delivery, schedules
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.errors import InvalidInput
 from bot.models import Delivery
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
+from bot.scheduling import schedules
 from directory.models import Department, DepartmentMember, Person
 from surveys import snapshots
 from surveys.access import require_may_see

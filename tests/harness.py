@@ -22,9 +22,9 @@ from bot.app import create_app
 from bot.background import Background
 from bot.clock import FixedClock
 from bot.http import CommonsWSGI
-from bot.pacing import PostLimits
-from bot.schedules import run_due
-from bot.sender import SenderConfig
+from bot.outbox.pacing import PostLimits
+from bot.outbox.sender import SenderConfig
+from bot.scheduling.schedules import run_due
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store, make_engine, upgrade

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import delivery, schedules
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.models import Schedule
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
+from bot.scheduling import schedules
 from tests.harness import Harness
 
 

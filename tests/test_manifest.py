@@ -12,9 +12,9 @@ import yaml
 from slack_bolt import App, BoltRequest
 
 from bot.app import FEATURES
-from bot.interaction import Wiring
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.interaction import Wiring
 from bot.store import Store, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,8 +32,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import Form, FormField, FormValues
-from bot.mrkdwn import counted, escape
+from bot.slack.forms import Form, FormField, FormValues
+from bot.text.mrkdwn import counted, escape
 from townhalls.reminders import REMINDER_CHOICES
 from townhalls.sessions import TownHallInput
 from townhalls.views import RankedQuestion, TownHallView
@@ -46,7 +46,7 @@ ASK_ACTION = "announcements.ask"
 QUESTIONS_ACTION = "announcements.questions"
 UPVOTE_ACTION = "announcements.upvote"
 
-# What the ask modal's sealed private_metadata is for (a bot.claims purpose).
+# What the ask modal's sealed private_metadata is for (a bot.slack.claims purpose).
 ASK_SEAL = "townhalls.ask"
 
 TH_TITLE = "th_title"

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot import schedules
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
-from bot.mrkdwn import counted, escape
+from bot.outbox.delivery import OutboundMessage
+from bot.scheduling import schedules
+from bot.text.mrkdwn import counted, escape
 from townhalls.models import TownHall
 from townhalls.notices import send
 from townhalls.questions import ranked

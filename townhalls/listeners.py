@@ -1,7 +1,7 @@
 """`/townhall`: its verbs, the town-hall and question modals, and the Ask, See questions and
 Upvote buttons, as handlers of the interaction layer.
 
-Each handler parses (ids through bot.args, metadata through `i.unseal`), calls the service and
+Each handler parses (ids through bot.slack.args, metadata through `i.unseal`), calls the service and
 says what the person sees; `register` only wires. Membership of private channels is Slack's,
 read through announcements' `SlackMembers` before any write transaction.
 """
@@ -11,11 +11,11 @@ import re
 from slack_sdk.models.views import View
 
 from announcements.policy import Policy
-from bot.args import parse_id
-from bot.gateway import SlackMembers
-from bot.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal, Wiring
-from bot.templating import render
-from bot.verbs import Bare, CommandTable, Verb
+from bot.slack.args import parse_id
+from bot.slack.gateway import SlackMembers
+from bot.slack.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal, Wiring
+from bot.slack.verbs import Bare, CommandTable, Verb
+from bot.text.templating import render
 from townhalls import access, blocks, digest, jobs, questions, reminders, sessions, votes
 
 ASKED = ":speech_balloon: Your question is in. Others can upvote it."

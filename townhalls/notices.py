@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import delivery
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 from townhalls.models import TownHall
 
 

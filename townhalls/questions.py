@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.errors import FieldErrors, InvalidInput, NotFound
-from bot.mrkdwn import user_text
+from bot.text.mrkdwn import user_text
 from directory.visibility import ChannelMembers
 from townhalls.access import require_visible, visible_or_hidden
 from townhalls.models import Question, TownHall

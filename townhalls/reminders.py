@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot import schedules
 from bot.clock import Clock
-from bot.mrkdwn import escape
+from bot.scheduling import schedules
+from bot.text.mrkdwn import escape
 from townhalls.models import TownHall
 from townhalls.notices import ChannelMessage, in_channels
 from townhalls.views import TownHallRenderer, view_of

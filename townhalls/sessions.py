@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from announcements.policy import Policy, postable_channels
-from bot import delivery, schedules
-from bot.args import parse_date, parse_time, parse_zone
 from bot.clock import Clock
 from bot.errors import DomainError, FieldErrors, InvalidInput
 from bot.models import Campaign, Schedule
-from bot.mrkdwn import escape, user_text
+from bot.outbox import delivery
+from bot.scheduling import schedules
+from bot.slack.args import parse_date, parse_time, parse_zone
+from bot.text.mrkdwn import escape, user_text
 from directory.models import Role
 from directory.visibility import ChannelMembers
 from townhalls.access import changeable, default_zone, require_host, visible

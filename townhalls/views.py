@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, select
 
-from bot.mrkdwn import Mrkdwn, user_text
+from bot.text.mrkdwn import Mrkdwn, user_text
 from townhalls.models import Question, TownHall
 
 

@@ -162,7 +162,7 @@ def test_someone_else_cannot_cancel_and_the_author_can_delete_a_posted_one(
 def test_an_unsent_posting_is_withdrawn_by_cancel(harness: Harness) -> None:
     announce(harness, "alice", ann_title="Oops", ann_body="x", ann_channels=["C0GENERAL"])
     # the occurrence ran (outbox row written) but the sender has not posted yet
-    from bot.schedules import run_due
+    from bot.scheduling.schedules import run_due
 
     run_due(store=harness.store, clock=harness.clock, handlers=harness.services.schedule_handlers)
     said = str(harness.slash("alice", "/announce", "cancel 1").body)

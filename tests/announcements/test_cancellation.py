@@ -7,10 +7,10 @@ from announcements.cancellation import Deletion, cancel, deletion_text, posted_m
 from announcements.common import REMIND_KIND
 from announcements.models import Announcement, State
 from announcements.posting import schedule
-from bot import schedules
 from bot.clock import FixedClock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.models import Delivery, Schedule
+from bot.scheduling import schedules
 from bot.store import Store
 from tests import factories
 from tests.announcements.company import COMMS, ENG, GENERAL, MANAGER, POLICY, company, post_now

@@ -116,7 +116,7 @@ def test_weekly_across_a_dst_change_keeps_0900(harness: Harness) -> None:
     said = _weekly_on_monday_at_nine(harness, "Weekly update")
     assert "every Monday at 09:00" in said.lower() or "Monday" in said
     from bot.models import Schedule
-    from bot.schedules import upcoming
+    from bot.scheduling.schedules import upcoming
 
     with harness.store.unit_of_work(write=False) as session:
         schedule = session.exec(select(Schedule).where(Schedule.kind == "announcements.post")).one()

@@ -7,9 +7,9 @@ from sqlmodel import Session, col, select
 from announcements.common import POST_KIND, REMIND_KIND, post_key
 from announcements.models import Announcement, State
 from announcements.posting import posted_deliveries, schedule
-from bot import schedules
 from bot.clock import FixedClock
 from bot.models import Delivery, Schedule
+from bot.scheduling import schedules
 from bot.store import Store
 from tests import factories
 from tests.announcements.company import ENG, GENERAL, company, post_now

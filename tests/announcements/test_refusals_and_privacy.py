@@ -87,7 +87,7 @@ def test_announce_list_shows_channels_as_links(harness: Harness) -> None:
 
 def test_plurals_are_proper(harness: Harness) -> None:
     announce(harness, "alice", ann_title="Oops", ann_body="x", ann_channels=["C0GENERAL"])
-    from bot.schedules import run_due
+    from bot.scheduling.schedules import run_due
 
     run_due(store=harness.store, clock=harness.clock, handlers=harness.services.schedule_handlers)
     said = _text(harness.slash("alice", "/announce", "cancel 1"))

@@ -12,7 +12,7 @@ from announcements.timing import (
     timing_of,
     when_text,
 )
-from bot import schedules
+from bot.scheduling import schedules
 from tests.factories import NOW
 
 BERLIN = "Europe/Berlin"

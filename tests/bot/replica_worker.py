@@ -14,13 +14,14 @@ from datetime import datetime
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot import delivery, notices
-from bot.delivery import OutboundMessage
 from bot.models import Schedule
-from bot.pacing import PostLimits
-from bot.sender import Sender, SenderConfig
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
+from bot.outbox.pacing import PostLimits
+from bot.outbox.sender import Sender, SenderConfig
+from bot.scheduling import notices
+from bot.scheduling.ticker import Ticker
 from bot.store import Store, make_engine
-from bot.ticker import Ticker
 from tests.bot.sender_worker import SharedClock
 
 KIND = "test.post"

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.pacing import PostLimits
-from bot.sender import Sender, SenderConfig
+from bot.outbox.pacing import PostLimits
+from bot.outbox.sender import Sender, SenderConfig
 from bot.store import Store, make_engine
 
 

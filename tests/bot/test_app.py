@@ -16,8 +16,8 @@ from bot.app import FEATURES, create_app
 from bot.catalogue import COMMANDS
 from bot.errors import DomainError
 from bot.http import CommonsWSGI
-from bot.interaction import Interaction, Later, Outcome, Reply, Wiring
 from bot.services import Services
+from bot.slack.interaction import Interaction, Later, Outcome, Reply, Wiring
 from bot.store import Store, make_engine
 from sandbox.driver import Driver
 from sandbox.server import Sandbox

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot import delivery
 from bot.cli import main
 from bot.clock import FixedClock
-from bot.delivery import OutboundMessage
 from bot.models import Delivery
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 from bot.store import Store, make_engine, upgrade
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot import delivery, schedules
 from bot.models import Schedule, ScheduleRun
-from bot.schedules import Recurrence
+from bot.outbox import delivery
+from bot.scheduling import schedules
+from bot.scheduling.schedules import Recurrence
 from bot.store import Store, make_engine, upgrade
 from sandbox.server import Sandbox
 from tests.bot.replica_worker import CAMPAIGN, KIND, occurrence_key

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot import delivery
-from bot.delivery import OutboundMessage
 from bot.models import Delivery
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 from bot.store import Store, make_engine, upgrade
 from sandbox.server import Sandbox
 from tests.bot.sender_worker import SharedClock

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from jinja2 import UndefinedError
 
-from bot.mrkdwn import Mrkdwn, user_text
-from bot.templating import render
+from bot.text.mrkdwn import Mrkdwn, user_text
+from bot.text.templating import render
 
 DUE = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.clock import FixedClock
 from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.gateway import ReadStopped
+from bot.slack.gateway import ReadStopped
 from bot.store import Store
 from directory import service
 from directory.jobs import sync_directory

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import delivery
 from bot.clock import SystemClock
-from bot.delivery import OutboundMessage
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 from bot.store import Store, make_engine
 from sandbox.driver import Driver
 from sandbox.server import Sandbox

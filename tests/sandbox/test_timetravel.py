@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.clock import FixedClock, ShiftedClock
-from bot.ticker import Gate, _Guarded
+from bot.scheduling.ticker import Gate, _Guarded
 from helpdesk.models import HelpRequest, SlaAlert
 from sandbox.running import Running, running
 from sandbox.server import Sandbox

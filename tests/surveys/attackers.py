@@ -18,9 +18,9 @@ from sqlmodel import select as select_rows
 from bot.app import create_app
 from bot.background import Background
 from bot.clock import FixedClock
-from bot.pacing import PostLimits
-from bot.schedules import run_due
-from bot.sender import SenderConfig
+from bot.outbox.pacing import PostLimits
+from bot.outbox.sender import SenderConfig
+from bot.scheduling.schedules import run_due
 from bot.services import Services
 from bot.settings import Settings
 from bot.socket_mode import connect

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bot import schedules
 from bot.clock import FixedClock
 from bot.errors import FieldErrors, InvalidInput, PermissionDenied
 from bot.models import Delivery, Schedule
+from bot.scheduling import schedules
 from bot.store import Store
 from tests import factories
 from tests.announcements.company import COMMS, ENG, GENERAL, MANAGER, MEMBER, POLICY, company

@@ -17,10 +17,18 @@ from slack_sdk.models.views import View
 from bot import socket_mode
 from bot.app import FEATURES, create_app
 from bot.errors import DomainError
-from bot.forms import Form, FormField
 from bot.http import CommonsWSGI
-from bot.interaction import FormErrors, Interaction, Nothing, OpenModal, Outcome, Reply, Wiring
 from bot.services import Services
+from bot.slack.forms import Form, FormField
+from bot.slack.interaction import (
+    FormErrors,
+    Interaction,
+    Nothing,
+    OpenModal,
+    Outcome,
+    Reply,
+    Wiring,
+)
 from sandbox.driver import Driver, sign
 from sandbox.server import Sandbox
 from sandbox.workspace import View as SandboxView

@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
-from bot.schedules import Outcome, ScheduleHandler, run_due
+from bot.scheduling.schedules import Outcome, ScheduleHandler, run_due
 from bot.store import Store
 
 logger = logging.getLogger(__name__)

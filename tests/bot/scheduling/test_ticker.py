@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from bot import schedules
 from bot.clock import FixedClock
 from bot.models import Schedule
+from bot.scheduling import schedules
+from bot.scheduling.ticker import SCHEDULES_JOB_ID, Ticker
 from bot.store import Store, make_engine, upgrade
-from bot.ticker import SCHEDULES_JOB_ID, Ticker
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

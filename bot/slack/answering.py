@@ -10,11 +10,11 @@ from slack_bolt import Ack
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot import receipts
-from bot.blocks import done_view
 from bot.errors import DomainError, FieldErrors
-from bot.forms import input_block_ids
-from bot.outcomes import (
+from bot.slack import receipts
+from bot.slack.blocks import done_view
+from bot.slack.forms import input_block_ids
+from bot.slack.outcomes import (
     Failure,
     FormErrors,
     Handler,
@@ -30,7 +30,7 @@ from bot.outcomes import (
     Result,
     UpdateModal,
 )
-from bot.screen import describe
+from bot.slack.screen import describe
 
 logger = logging.getLogger("commons.interaction")
 

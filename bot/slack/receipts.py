@@ -13,8 +13,8 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.clock import Clock
-from bot.inbound import first_sighting
 from bot.models import InboundEvent
+from bot.slack.inbound import first_sighting
 from bot.store import Store
 
 

@@ -30,10 +30,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, Row, Select, bindparam, delete, or_, select, update
 from sqlmodel import col
 
-from bot import pacing
 from bot.clock import Clock
-from bot.delivery import FAILED, PENDING, SENDING, SENT
 from bot.models import ChannelPace, Delivery
+from bot.outbox import pacing
+from bot.outbox.delivery import FAILED, PENDING, SENDING, SENT
 from bot.store import Store, upsert
 
 logger = logging.getLogger("commons.sender")

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlmodel import Session
 
-from bot import schedules
 from bot.clock import FixedClock
 from bot.errors import InvalidInput, NotFound
 from bot.models import Schedule
-from bot.schedules import Outcome, Recurrence, ScheduleHandler, run_due
+from bot.scheduling import schedules
+from bot.scheduling.schedules import Outcome, Recurrence, ScheduleHandler, run_due
 from bot.store import Store, make_engine
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday

@@ -34,10 +34,11 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answering import attempt, failure_text, run, show, tell
 from bot.errors import DomainError
-from bot.forms import Form
-from bot.outcomes import (
+from bot.services import Services
+from bot.slack.answering import attempt, failure_text, run, show, tell
+from bot.slack.forms import Form
+from bot.slack.outcomes import (
     EventHandler,
     Failure,
     FormErrors,
@@ -53,11 +54,10 @@ from bot.outcomes import (
     Reply,
     UpdateModal,
 )
-from bot.screen import describe
-from bot.services import Services
+from bot.slack.screen import describe
 
 if TYPE_CHECKING:
-    from bot.verbs import CommandTable
+    from bot.slack.verbs import CommandTable
 
 __all__ = [
     "EventHandler",

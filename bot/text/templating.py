@@ -1,8 +1,8 @@
 """Jinja2 for prose (mrkdwn): one environment per package, StrictUndefined, values escaped.
 
 Block Kit is built by typed builders (each feature's blocks.py); templates only write the words.
-Every `{{ value }}` is escaped for mrkdwn (&, <, >) unless it is a `bot.mrkdwn.Mrkdwn` (text
-Commons built, or a person's text passed through `bot.mrkdwn.user_text`). Filters: `trusted`
+Every `{{ value }}` is escaped for mrkdwn (&, <, >) unless it is a `bot.text.mrkdwn.Mrkdwn` (text
+Commons built, or a person's text passed through `bot.text.mrkdwn.user_text`). Filters: `trusted`
 marks a value as mrkdwn already; `local_time` shows an instant in a person's zone.
 """
 
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.mrkdwn import Mrkdwn, escape
+from bot.text.mrkdwn import Mrkdwn, escape
 
 
 def local_time(instant: datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import schedules
 from bot.errors import InvalidInput
-from bot.schedules import Recurrence, next_occurrence, occurrences
+from bot.scheduling import schedules
+from bot.scheduling.schedules import Recurrence, next_occurrence, occurrences
 
 NINE = time(9, 0)
 

@@ -1,6 +1,6 @@
 """Modal values read the same from Slack's element payloads and from the console's typed text."""
 
-from bot.forms import StateValues, field_flag, field_list, field_raw, field_text
+from bot.slack.forms import StateValues, field_flag, field_list, field_raw, field_text
 
 VALUES: StateValues = {
     "kind": {"a": {"type": "static_select", "selected_option": {"value": "enps"}}},

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot import delivery
 from bot.clock import FixedClock
-from bot.delivery import OutboundMessage
 from bot.errors import InvalidInput, NotFound
 from bot.models import Delivery
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 from bot.store import Store
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

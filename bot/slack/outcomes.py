@@ -1,5 +1,5 @@
 """What an interaction is (who acted, where, with what payload) and what a handler returns:
-the outcomes the interaction layer knows how to show (see bot/interaction.py)."""
+the outcomes the interaction layer knows how to show (see bot/slack/interaction.py)."""
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,11 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import claims
-from bot.args import parse_id
 from bot.errors import InvalidInput
-from bot.forms import Form, FormValues, StateValues
 from bot.services import Services
+from bot.slack import claims
+from bot.slack.args import parse_id
+from bot.slack.forms import Form, FormValues, StateValues
 
 Kind = Literal["command", "action", "view", "view_closed", "shortcut", "message_shortcut", "event"]
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InvalidInput
-from bot.mrkdwn import escape
+from bot.text.mrkdwn import escape
 
 # The store's id columns are INTEGER: 32-bit signed on PostgreSQL (SQLite's are 64-bit). Anything
 # above cannot name a row on every store, so it is refused before a query could fail on it.

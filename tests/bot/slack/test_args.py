@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import claims
-from bot.args import (
+from bot.errors import InvalidInput
+from bot.slack import claims
+from bot.slack.args import (
     MAX_ID,
     parse_count,
     parse_date,
@@ -18,9 +19,8 @@ from bot.args import (
     parse_zone,
     words,
 )
-from bot.errors import InvalidInput
-from bot.forms import Form, FormField
-from bot.mrkdwn import plain_text
+from bot.slack.forms import Form, FormField
+from bot.text.mrkdwn import plain_text
 
 USAGE = "/announce cancel <id>"
 

@@ -9,11 +9,11 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot import delivery, pacing
 from bot.clock import Clock, FixedClock
-from bot.delivery import OutboundMessage
 from bot.models import Delivery, RateBucket
-from bot.sender import Sender, SenderConfig
+from bot.outbox import delivery, pacing
+from bot.outbox.delivery import OutboundMessage
+from bot.outbox.sender import Sender, SenderConfig
 from bot.store import Store
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox

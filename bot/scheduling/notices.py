@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import delivery
 from bot.clock import Clock
-from bot.delivery import OutboundMessage
 from bot.models import Schedule
+from bot.outbox import delivery
+from bot.outbox.delivery import OutboundMessage
 
 NOTICES_CAMPAIGN = "commons-notices"
 

@@ -1,7 +1,7 @@
 """The delivery outbox for the domain: enqueue messages (one or a batch), follow a campaign's progress.
 
 Features never call chat.postMessage themselves: they write rows here, in their own transaction, and
-the sender (bot/sender.py) posts each row exactly once, paced to Slack's limits.
+the sender (bot/outbox/sender.py) posts each row exactly once, paced to Slack's limits.
 """
 
 import json

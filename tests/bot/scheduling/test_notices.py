@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot import notices, schedules
 from bot.clock import FixedClock
 from bot.models import Delivery, Schedule
+from bot.scheduling import notices, schedules
 from bot.store import Store
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -20,10 +20,10 @@ the verb's usage line; everything else is the handler's (and its service's) to c
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.args import shown, words
 from bot.errors import InvalidInput, PermissionDenied
-from bot.interaction import Interaction, Outcome, Reply
-from bot.mrkdwn import escape
+from bot.slack.args import shown, words
+from bot.slack.interaction import Interaction, Outcome, Reply
+from bot.text.mrkdwn import escape
 
 VerbHandler = Callable[[Interaction, list[str]], Outcome]
 

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.catalogue import CommandHelp
-from bot.mrkdwn import escape
+from bot.text.mrkdwn import escape
 
 HOME_CALLBACK_ID = "commons.home"
 

@@ -1,0 +1,1 @@
+"""Text that reaches Slack: escaped mrkdwn and the Jinja2 environments for prose."""
