@@ -9,9 +9,7 @@ forms' domain field names.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -23,8 +21,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
@@ -32,6 +28,7 @@ from slack_sdk.models.views import View
 
 from announcements.compose import Preview
 from announcements.views import PostView, Review
+from bot.slack.blocks import VALUE, text_input
 from bot.slack.forms import Form, FormField
 from bot.text.mrkdwn import escape
 
@@ -44,7 +41,6 @@ APPROVE_ACTION = "announcements.approve"
 CHANGES_ACTION = "announcements.request_changes"
 TEMPLATE_ACTION = "announcements.template"
 BACK_ACTION = "announcements.back"
-VALUE = "value"
 
 # What each modal's sealed private_metadata is for (bot.slack.claims purposes).
 COMPOSE_SEAL = "announcements.compose"
@@ -70,41 +66,9 @@ SAVE_AS_BLOCK = "ann_save_as"
 NOTE_BLOCK = "ann_note"
 
 
-def option(value: str, text: str) -> Option:
-    """An option of a select, checkboxes or radio buttons (its text cut to Slack's 75)."""
-    return Option(value=value, text=PlainTextObject(text=text[:75]))
-
-
 def pick(options: Sequence[Option], value: str) -> Option | None:
     """The option with this value, to show as chosen (None when there is none)."""
     return next((o for o in options if o.value == value), None)
-
-
-def text_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str = "",
-    multiline: bool = False,
-    optional: bool = True,
-    hint: str = "",
-    placeholder: str = "",
-    max_length: int | None = None,
-) -> InputBlock:
-    """A text input whose action id is `value`."""
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint or None,
-        element=PlainTextInputElement(
-            action_id=VALUE,
-            multiline=multiline,
-            initial_value=initial or None,
-            placeholder=placeholder or None,
-            max_length=max_length,
-        ),
-    )
 
 
 def select(
@@ -282,8 +246,3 @@ class Renderer:
                 ),
             ]
         )
-
-
-def local_today(zone: str, now: datetime) -> str:
-    """Today's date in a zone, as a date picker wants it."""
-    return now.astimezone(ZoneInfo(zone)).date().isoformat()

@@ -30,17 +30,15 @@ from announcements.blocks import (
     TEMPLATE_BLOCK,
     TIME_BLOCK,
     TITLE_BLOCK,
-    VALUE,
     WEEKDAY_BLOCK,
     WHEN_BLOCK,
-    option,
     pick,
     select,
-    text_input,
 )
 from announcements.common import REMIND_CHOICES, REPEATS
 from announcements.compose import ComposeContext
 from announcements.drafts import Draft
+from bot.slack.blocks import VALUE, option, text_input
 from bot.slack.forms import Form, FormField, FormValues
 
 _DAYS = {

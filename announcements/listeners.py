@@ -33,6 +33,7 @@ from announcements import (
 from bot.errors import DomainError
 from bot.services import Tick
 from bot.slack.args import channel_ref, parse_id
+from bot.slack.blocks import local_today
 from bot.slack.gateway import SlackMembers
 from bot.slack.interaction import (
     Interaction,
@@ -78,7 +79,7 @@ def _compose_form(i: Interaction, announcement_id: int | None) -> Outcome:
         ctx = compose.compose_context(
             session=session, policy=policy_of(i), user_id=i.user_id, announcement_id=announcement_id
         )
-    today = blocks.local_today(ctx.zone, i.services.clock.now())
+    today = local_today(ctx.zone, i.services.clock.now())
     return OpenModal(
         compose_blocks.compose_view(ctx, metadata=_compose_seal(i, announcement_id), today=today)
     )

@@ -7,7 +7,6 @@ console addresses inputs as `block.action=value`).
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,14 +23,12 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     TimePickerElement,
 )
 from slack_sdk.models.views import View
 
+from bot.slack.blocks import VALUE, option, text_input
 from bot.slack.forms import Form, FormField, FormValues
 from bot.text.mrkdwn import counted, escape
 from townhalls.reminders import REMINDER_CHOICES
@@ -60,34 +57,10 @@ TH_CHANNELS = "th_channels"
 TH_REMINDERS = "th_reminders"
 TH_QUESTION = "th_question"
 TH_ANONYMOUS = "th_anonymous"
-VALUE = "value"  # every input's action id
 
 
 def _dump(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
-
-
-def _option(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=text[:75]))
-
-
-def _typed(
-    block_id: str, label: str, *, optional: bool = True, hint: str | None = None, **element: Any
-) -> InputBlock:
-    """A plain-text input (action id `value`); `element` holds the element's own settings."""
-    multiline = bool(element.pop("multiline", False))
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(action_id=VALUE, multiline=multiline, **element),
-    )
-
-
-def local_today(zone: str, now: datetime) -> str:
-    """Today's date in a zone, as a date picker wants it."""
-    return now.astimezone(ZoneInfo(zone)).date().isoformat()
 
 
 # -- the town-hall modal -----------------------------------------------------------------------
@@ -126,7 +99,7 @@ def townhall_input(form: FormValues) -> TownHallInput:
 
 def townhall_view(zone: str, today: str) -> View:
     """The /townhall modal (TOWNHALL_FORM)."""
-    reminder_options = [_option(k, v) for k, v in REMINDER_CHOICES.items()]
+    reminder_options = [option(k, v) for k, v in REMINDER_CHOICES.items()]
     return View(
         type="modal",
         callback_id=TOWNHALL_CALLBACK,
@@ -134,7 +107,7 @@ def townhall_view(zone: str, today: str) -> View:
         submit="Announce",
         close="Cancel",
         blocks=[
-            _typed(TH_TITLE, "Title", optional=False, max_length=150),
+            text_input(TH_TITLE, "Title", optional=False, max_length=150),
             InputBlock(
                 block_id=TH_DATE,
                 label="Day",
@@ -143,15 +116,12 @@ def townhall_view(zone: str, today: str) -> View:
             InputBlock(
                 block_id=TH_TIME, label="Starts at", element=TimePickerElement(action_id=VALUE)
             ),
-            _typed(
-                TH_ZONE,
-                "Time zone",
-                initial_value=zone or None,
-                hint="An IANA name, e.g. Europe/Berlin.",
+            text_input(
+                TH_ZONE, "Time zone", initial=zone, hint="An IANA name, e.g. Europe/Berlin."
             ),
-            _typed(TH_DURATION, "Duration (minutes)", initial_value="60"),
-            _typed(TH_PLACE, "Place or call link", max_length=500),
-            _typed(TH_AGENDA, "Agenda", multiline=True, max_length=2500),
+            text_input(TH_DURATION, "Duration (minutes)", initial="60"),
+            text_input(TH_PLACE, "Place or call link", max_length=500),
+            text_input(TH_AGENDA, "Agenda", multiline=True, max_length=2500),
             InputBlock(
                 block_id=TH_CHANNELS,
                 label="Announce in",
@@ -229,7 +199,7 @@ ASK_FORM = Form(
 def ask_view(view: TownHallView, *, metadata: str) -> View:
     """The question modal (ASK_FORM); `metadata` is the sealed ASK_SEAL claim naming the town
     hall."""
-    anonymous = _option("yes", "Ask anonymously (your name is not stored)")
+    anonymous = option("yes", "Ask anonymously (your name is not stored)")
     return View(
         type="modal",
         callback_id=ASK_CALLBACK,
@@ -239,7 +209,9 @@ def ask_view(view: TownHallView, *, metadata: str) -> View:
         private_metadata=metadata,
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=f"*{escape(view.title)}* · {_when(view)}")),
-            _typed(TH_QUESTION, "Your question", multiline=True, optional=False, max_length=500),
+            text_input(
+                TH_QUESTION, "Your question", multiline=True, optional=False, max_length=500
+            ),
             InputBlock(
                 block_id=TH_ANONYMOUS,
                 label="Anonymous",

@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from announcements.policy import Policy
 from bot.slack.args import parse_id
+from bot.slack.blocks import local_today
 from bot.slack.gateway import SlackMembers
 from bot.slack.interaction import Interaction, OpenModal, Outcome, Reply, UpdateModal, Wiring
 from bot.slack.verbs import Bare, CommandTable, Verb
@@ -50,7 +51,7 @@ def on_new(i: Interaction) -> Outcome:
     with i.services.store.unit_of_work(write=False) as session:
         access.require_host(session=session, policy=policy_of(i), user_id=i.user_id)
         zone = access.default_zone(session=session, user_id=i.user_id)
-    return OpenModal(blocks.townhall_view(zone, blocks.local_today(zone, i.services.clock.now())))
+    return OpenModal(blocks.townhall_view(zone, local_today(zone, i.services.clock.now())))
 
 
 def on_townhall_submitted(i: Interaction) -> Outcome:

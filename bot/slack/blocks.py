@@ -1,14 +1,20 @@
 """Block Kit for the shell's own surfaces (the help overview, the App Home welcome) and shared bits."""
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -133,3 +139,45 @@ def done_view(title: str, text: str) -> View:
         close="Done",
         blocks=[SectionBlock(text=MarkdownTextObject(text=text[:3000]))],
     )
+
+
+# -- pieces every feature's forms use ---------------------------------------------------
+
+VALUE = "value"  # the action id of every input in Commons' forms
+
+
+def option(value: str, text: str) -> Option:
+    """An option of a select, checkboxes or radio buttons (its text cut to Slack's 75)."""
+    return Option(value=value, text=PlainTextObject(text=text[:75]))
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str = "",
+    multiline: bool = False,
+    optional: bool = True,
+    hint: str = "",
+    placeholder: str = "",
+    max_length: int | None = None,
+) -> InputBlock:
+    """A text input whose action id is `value`."""
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        hint=hint or None,
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            multiline=multiline,
+            initial_value=initial or None,
+            placeholder=placeholder or None,
+            max_length=max_length,
+        ),
+    )
+
+
+def local_today(zone: str, now: datetime) -> str:
+    """Today's date in a zone, as a date picker wants it."""
+    return now.astimezone(ZoneInfo(zone)).date().isoformat()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from announcements import blocks
+from bot.slack.blocks import VALUE
 from sandbox.workspace import Message
 from tests.harness import Harness
 from tests.support import wait_until
@@ -43,7 +44,7 @@ def fields(**values: Any) -> dict[str, dict[str, dict[str, Any]]]:
             state = {"type": "timepicker", "selected_time": value}
         else:
             state = plain(value)
-        action = blocks.TEMPLATE_ACTION if key == "template" else blocks.VALUE
+        action = blocks.TEMPLATE_ACTION if key == "template" else VALUE
         out[block_id] = {action: state}
     return out
 
