@@ -27,6 +27,7 @@ from bot.outbox.sender import SenderConfig
 from bot.scheduling.schedules import run_due
 from bot.services import Services
 from bot.settings import Settings
+from bot.socket_mode import connect
 from bot.store import Store, make_engine, upgrade
 from sandbox.driver import Ack, Driver
 from sandbox.render import bare_links
@@ -154,9 +155,17 @@ def _mrkdwn_in(node: Any) -> list[str]:
 
 @contextmanager
 def harness_for(
-    tmp_path: Path, database_url: str | None = None, *, admins: str = "U0ALICE"
+    tmp_path: Path,
+    database_url: str | None = None,
+    *,
+    admins: str = "U0ALICE",
+    socket_mode: bool = False,
+    timezone: str = "Europe/Berlin",
 ) -> Iterator[Harness]:
-    """Build the harness; the directory is synced from the demo workspace before the test starts."""
+    """Build the harness; the directory is synced from the demo workspace before the test starts.
+
+    Commons is reached over HTTP, or with `socket_mode` over Socket Mode (where Slack's library
+    logs whole payloads, which the survey attack tests read)."""
     with Sandbox() as slack:
         # Pacing is the outbox tests' business; here many posts to one channel must go at once.
         slack.set_limits(
@@ -169,10 +178,11 @@ def harness_for(
             {
                 "SLACK_BOT_TOKEN": slack.bot_token,
                 "SLACK_SIGNING_SECRET": slack.signing_secret,
+                "SLACK_APP_TOKEN": slack.app_token,
                 "SLACK_API_URL": slack.api_url,
                 "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'commons.db'}",
                 "COMMONS_ADMINS": admins,
-                "COMMONS_TIMEZONE": "Europe/Berlin",
+                "COMMONS_TIMEZONE": timezone,
             }
         )
         engine = make_engine(settings.database_url)
@@ -187,12 +197,19 @@ def harness_for(
             ),
         )
         background.sync_directory()
-        with serve_wsgi(
-            CommonsWSGI(app, services.store, services.settings.slack_signing_secret)
-        ) as url:
-            yield Harness(
-                slack, services, app, Driver(slack, bot_url=f"{url}/slack/events"), background
-            )
+        if socket_mode:
+            handler = connect(app, slack.app_token, services)
+            try:
+                yield Harness(slack, services, app, Driver(slack), background)
+            finally:
+                handler.close()  # type: ignore[no-untyped-call]
+        else:
+            with serve_wsgi(
+                CommonsWSGI(app, services.store, services.settings.slack_signing_secret)
+            ) as url:
+                yield Harness(
+                    slack, services, app, Driver(slack, bot_url=f"{url}/slack/events"), background
+                )
         background.sender.close()
         engine.dispose()
         # Whatever the test did, nothing Commons showed anyone has a "<placeholder>" Slack would

@@ -15,23 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
-from bot.app import create_app
-from bot.background import Background
 from bot.clock import FixedClock
-from bot.outbox.pacing import PostLimits
-from bot.outbox.sender import SenderConfig
 from bot.scheduling.schedules import run_due
-from bot.services import Services
-from bot.settings import Settings
-from bot.socket_mode import connect
-from bot.store import Store, make_engine, upgrade
+from bot.store import Store
 from directory.models import Department, DepartmentMember, Person
-from sandbox.driver import Ack, Driver
-from sandbox.server import Sandbox
+from sandbox.driver import Ack
 from sandbox.workspace import Message
 from surveys import answers, common, creation, jobs, release
 from surveys.models import SurveyRun
-from tests.harness import START, Harness
+from tests.harness import START, Harness, harness_for
 from tests.support import wait_until
 
 SECRET = b"attack-test-survey-key"
@@ -161,42 +153,8 @@ def spearman(order: Sequence[int]) -> float:
 @contextmanager
 def socket_harness(tmp_path: Path, database_url: str | None = None) -> Iterator[Harness]:
     """The tests' harness, with Commons connected over Socket Mode instead of HTTP."""
-    with Sandbox() as slack:
-        slack.set_limits(
-            workspace_per_minute=600_000,
-            workspace_burst=10_000,
-            channel_per_second=1000,
-            channel_burst=1000,
-        )
-        settings = Settings.from_env(
-            {
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": slack.signing_secret,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.api_url,
-                "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'commons.db'}",
-                "COMMONS_ADMINS": "U0ALICE",
-            }
-        )
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        services = Services(settings=settings, store=Store(engine), clock=FixedClock(START))
-        app = create_app(settings, services)
-        background = Background(
-            services,
-            app.client,
-            sender_config=SenderConfig(
-                limits=PostLimits(per_minute=600_000, channel_interval=timedelta(0)), batch_size=50
-            ),
-        )
-        background.sync_directory()
-        handler = connect(app, slack.app_token, services)
-        try:
-            yield Harness(slack, services, app, Driver(slack), background)
-        finally:
-            handler.close()  # type: ignore[no-untyped-call]
-            background.sender.close()
-            engine.dispose()
+    with harness_for(tmp_path, database_url, socket_mode=True, timezone="UTC") as harness:
+        yield harness
 
 
 # -- acting in Slack -----------------------------------------------------------------------------
